@@ -1,0 +1,232 @@
+#include "actors/connection.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include "protocol/errors.hpp"
+
+namespace p2pchat {
+
+namespace {
+
+/// Names the peer in log lines: its name once known, and always its socket.
+std::string who(connection_broker* self) {
+  auto& st = self->state;
+  auto addr = to_string(st.remote);
+  return st.peer_name.empty() ? addr : st.peer_name + " (" + addr + ")";
+}
+
+void write(connection_broker* self, const message& msg) {
+  append_frame(msg, self->wr_buf(self->state.hdl));
+  self->flush(self->state.hdl);
+}
+
+/// Tells the registry once that this connection is gone, then stops.
+void finish(connection_broker* self, const std::string& reason) {
+  auto& st = self->state;
+  if (!st.reported_closed) {
+    st.reported_closed = true;
+    self->send(st.cfg.registry, closed_atom::value,
+               caf::actor_cast<caf::actor>(self), st.cfg.dialed, reason);
+  }
+  st.phase = connection_phase::closing;
+  // close() still sends what is buffered (e.g. a bye) before closing.
+  self->close(st.hdl);
+  self->quit();
+}
+
+/// Says bye with `code` (if the peer can still understand it), then closes.
+void close_with(connection_broker* self, bye_code code,
+                const std::string& reason) {
+  auto& st = self->state;
+  if (st.phase == connection_phase::closing)
+    return;
+  if (st.phase != connection_phase::awaiting_preamble)
+    write(self, bye{code, reason.substr(0, max_bye_reason_bytes)});
+  finish(self, reason);
+}
+
+/// Drops the connection because the peer broke the protocol.
+void reject(connection_broker* self, const caf::error& err) {
+  auto reason = describe(err);
+  spdlog::warn("closing connection to {}: {}", who(self), reason);
+  close_with(self, bye_code::protocol_error, reason);
+}
+
+void on_hello(connection_broker* self, hello& msg) {
+  auto& st = self->state;
+  if (msg.version != protocol_version) {
+    auto reason = "peer speaks protocol version " +
+                  std::to_string(msg.version) + ", we speak " +
+                  std::to_string(protocol_version);
+    spdlog::warn("closing connection to {}: {}", who(self), reason);
+    close_with(self, bye_code::unsupported_version, reason);
+    return;
+  }
+  st.peer_name = msg.name;
+  st.phase = connection_phase::established;
+  self->send(st.cfg.registry, hello_atom::value,
+             caf::actor_cast<caf::actor>(self), st.remote, st.cfg.dialed,
+             std::move(msg));
+}
+
+void on_message(connection_broker* self, message& msg) {
+  auto& st = self->state;
+  if (st.phase == connection_phase::awaiting_hello) {
+    if (auto x = std::get_if<hello>(&msg))
+      on_hello(self, *x);
+    else
+      reject(self,
+             make_error(ec::unexpected_message, "first message must be hello"));
+    return;
+  }
+  if (auto x = std::get_if<chat>(&msg)) {
+    self->send(st.cfg.registry, chat_atom::value,
+               caf::actor_cast<caf::actor>(self), std::move(*x));
+  } else if (auto x = std::get_if<bye>(&msg)) {
+    spdlog::info("{} said bye: {}", who(self),
+                 x->reason.empty() ? "(no reason)" : x->reason);
+    self->send(st.cfg.registry, bye_atom::value,
+               caf::actor_cast<caf::actor>(self), std::move(*x));
+    finish(self, "peer said bye");
+  } else {
+    reject(self, make_error(ec::unexpected_message, "second hello"));
+  }
+}
+
+/// Cuts and handles every complete frame buffered so far.
+void process_frames(connection_broker* self) {
+  auto& st = self->state;
+  while (st.phase == connection_phase::awaiting_hello ||
+         st.phase == connection_phase::established) {
+    auto frame = st.reader.next();
+    if (frame.error) {
+      reject(self, frame.error);
+      return;
+    }
+    if (frame.data == nullptr)
+      return;
+    auto msg = decode_payload(frame.data, frame.size);
+    if (!msg) {
+      if (code_of(msg.error()) == ec::unknown_message_type) {
+        // A newer peer may send types we do not know yet.
+        spdlog::debug("skipping message from {}: {}", who(self),
+                      describe(msg.error()));
+        continue;
+      }
+      reject(self, msg.error());
+      return;
+    }
+    on_message(self, *msg);
+  }
+}
+
+/// Consumes preamble bytes; returns how many bytes of `data` it used.
+size_t consume_preamble(connection_broker* self, const char* data,
+                        size_t size) {
+  auto& st = self->state;
+  auto used = std::min(size, preamble_size - st.preamble.size());
+  st.preamble.append(data, used);
+  switch (check_preamble(st.preamble.data(), st.preamble.size())) {
+    case preamble_status::incomplete:
+      break;
+    case preamble_status::ok:
+      st.phase = connection_phase::awaiting_hello;
+      write(self, st.cfg.local_hello);
+      break;
+    case preamble_status::legacy_text:
+      // The original app's plain-text format is not spoken yet.
+      spdlog::warn("closing connection from {}: plain-text (legacy) format "
+                   "is not supported",
+                   who(self));
+      finish(self, "legacy format");
+      break;
+    case preamble_status::invalid:
+      spdlog::warn("closing connection from {}: {}", who(self),
+                   describe(make_error(ec::bad_preamble)));
+      finish(self, "bad preamble");
+      break;
+  }
+  return used;
+}
+
+/// Grows the read size while reads fill it and shrinks it when they do not.
+void adapt_read_size(connection_broker* self, size_t bytes_read) {
+  auto& st = self->state;
+  auto next = st.read_size;
+  if (bytes_read == st.read_size && next < max_read_size)
+    next *= 2;
+  else if (bytes_read < st.read_size / 8 && next > min_read_size)
+    next /= 2;
+  if (next != st.read_size) {
+    st.read_size = next;
+    self->configure_read(st.hdl, caf::io::receive_policy::at_most(next));
+  }
+}
+
+} // namespace
+
+caf::behavior connection(connection_broker* self,
+                         caf::io::connection_handle hdl,
+                         connection_config cfg) {
+  auto& st = self->state;
+  st.cfg = std::move(cfg);
+  st.hdl = hdl;
+  st.reader = frame_reader{st.cfg.max_frame_size};
+  st.remote = peer_address{normalize_host(self->remote_addr(hdl)),
+                           self->remote_port(hdl)};
+  st.read_size = min_read_size;
+  self->configure_read(hdl, caf::io::receive_policy::at_most(st.read_size));
+  // Die with the registry: nothing would listen to us anymore.
+  self->link_to(st.cfg.registry);
+  if (st.cfg.dialed.host.empty()) {
+    st.phase = connection_phase::awaiting_preamble;
+  } else {
+    st.phase = connection_phase::awaiting_hello;
+    auto& buf = self->wr_buf(hdl);
+    buf.insert(buf.end(), preamble_v1.begin(), preamble_v1.end());
+    write(self, st.cfg.local_hello);
+  }
+  self->delayed_send(self, st.cfg.handshake_timeout, timeout_atom::value);
+  return {
+      [self](const caf::io::new_data_msg& msg) {
+        auto& st = self->state;
+        auto data = msg.buf.data();
+        auto size = msg.buf.size();
+        adapt_read_size(self, size);
+        if (st.phase == connection_phase::awaiting_preamble) {
+          auto used = consume_preamble(self, data, size);
+          data += used;
+          size -= used;
+        }
+        if (st.phase == connection_phase::closing)
+          return;
+        st.reader.append(data, size);
+        process_frames(self);
+      },
+      [self](const caf::io::connection_closed_msg&) {
+        finish(self, "connection closed by peer");
+      },
+      [self](timeout_atom) {
+        auto& st = self->state;
+        if (st.phase == connection_phase::awaiting_preamble ||
+            st.phase == connection_phase::awaiting_hello)
+          reject(self, make_error(ec::handshake_timeout));
+      },
+      [self](send_atom, const chat& msg) {
+        if (self->state.phase == connection_phase::established)
+          write(self, msg);
+      },
+      [self](close_atom, const bye& msg) {
+        close_with(self, msg.code, msg.reason);
+      },
+  };
+}
+
+caf::behavior outbound_connection(connection_broker* self,
+                                  caf::io::network::native_socket fd,
+                                  connection_config cfg) {
+  auto hdl = self->add_scribe(fd);
+  return connection(self, hdl, std::move(cfg));
+}
+
+} // namespace p2pchat

@@ -1,0 +1,81 @@
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include <caf/io/broker.hpp>
+#include <caf/io/connection_handle.hpp>
+#include <caf/stateful_actor.hpp>
+
+#include "actors/types.hpp"
+#include "protocol/frame.hpp"
+
+namespace p2pchat {
+
+/// What every connection needs to know, whichever side opened it.
+struct connection_config {
+  registry_actor registry;
+  /// Our hello, sent right after the preamble (outbound) or after checking
+  /// the peer's preamble (inbound).
+  hello local_hello;
+  uint32_t max_frame_size = default_max_frame_size;
+  /// Time allowed for the peer's preamble and hello.
+  std::chrono::milliseconds handshake_timeout{10000};
+  /// The address we dialed; an empty host for accepted connections.
+  peer_address dialed;
+};
+
+/// Where a connection is in its life.
+enum class connection_phase {
+  /// Inbound: waiting for the 4-byte preamble.
+  awaiting_preamble,
+  /// Waiting for the peer's hello.
+  awaiting_hello,
+  /// Hellos exchanged: chats flow.
+  established,
+  /// We said bye or gave up; nothing more is read or sent.
+  closing,
+};
+
+struct connection_state {
+  connection_config cfg;
+  caf::io::connection_handle hdl;
+  connection_phase phase = connection_phase::awaiting_hello;
+  frame_reader reader;
+  /// Bytes of the preamble received so far (inbound only).
+  std::string preamble;
+  /// The socket's remote address (normalized IP, source port).
+  peer_address remote;
+  /// The peer's name once its hello arrived, for log lines.
+  std::string peer_name;
+  /// Current read size: grows while reads fill it, shrinks when idle.
+  size_t read_size = 0;
+  /// True once the registry was told that this connection is gone.
+  bool reported_closed = false;
+  static inline const char* name = "connection";
+};
+
+using connection_broker =
+    caf::stateful_actor<connection_state, caf::io::broker>;
+
+/// Read sizes: small while idle (memory per held connection), large while a
+/// busy peer keeps filling reads (throughput).
+constexpr size_t min_read_size = 4096;
+constexpr size_t max_read_size = 65536;
+
+/// The broker that owns one TCP connection (either direction): checks the
+/// preamble, exchanges hellos, cuts frames, decodes and validates messages,
+/// reports them to the registry, and writes what the registry sends.
+/// Understands: (send_atom, chat), (close_atom, bye).
+caf::behavior connection(connection_broker* self,
+                         caf::io::connection_handle hdl, connection_config cfg);
+
+/// Adopts an already connected socket (from the dialer) and runs
+/// `connection` on it.
+caf::behavior outbound_connection(connection_broker* self,
+                                  caf::io::network::native_socket fd,
+                                  connection_config cfg);
+
+} // namespace p2pchat

@@ -1,0 +1,150 @@
+#include "actors/console.hpp"
+
+#include <ostream>
+
+#include <caf/send.hpp>
+#include <spdlog/spdlog.h>
+
+namespace p2pchat {
+
+namespace {
+
+using console_ptr = console_actor::stateful_pointer<console_state>;
+
+/// Prints complete lines, then re-opens the prompt (if any).
+void render(console_ptr self, const std::vector<std::string>& lines) {
+  auto& st = self->state;
+  auto& out = *st.cfg.out;
+  if (!st.at_line_start && !lines.empty()) {
+    // Something (a prompt) is on the current line: on a terminal, erase it;
+    // in a pipe, end it, so every event starts a line of its own.
+    out << (st.cfg.terminal ? "\r\x1b[K" : "\n");
+  }
+  for (auto& line : lines)
+    out << line << '\n';
+  auto& prompt = st.menu_.prompt();
+  out << prompt;
+  st.at_line_start = prompt.empty() && (!lines.empty() || st.at_line_start);
+  out.flush();
+}
+
+void run(console_ptr self, menu::step step);
+
+/// Feeds queued input to the menu until it waits for the registry again;
+/// handles a pending end of input once every line before it is handled.
+void drain_input(console_ptr self) {
+  auto& st = self->state;
+  while (!st.menu_.waiting() && !st.menu_.finished()) {
+    if (!st.pending_input.empty()) {
+      auto line = std::move(st.pending_input.front());
+      st.pending_input.pop_front();
+      run(self, st.menu_.feed(line));
+    } else if (st.end_of_input) {
+      run(self, st.menu_.end_of_input());
+    } else {
+      break;
+    }
+  }
+}
+
+void quit(console_ptr self) {
+  auto done = [self] {
+    render(self, {"Goodbye!"});
+    if (self->state.cfg.on_quit)
+      caf::anon_send(self->state.cfg.on_quit, done_atom::value);
+    self->quit();
+  };
+  self->request(self->state.registry, self->state.cfg.quit_timeout,
+                shutdown_atom::value)
+      .then([done](done_atom) { done(); },
+            [done](const caf::error& err) {
+              spdlog::warn("quit: not every peer confirmed the goodbye: {}",
+                           caf::to_string(err));
+              done();
+            });
+}
+
+struct request_visitor {
+  console_ptr self;
+
+  void operator()(std::monostate) {
+    // nop
+  }
+
+  void operator()(menu::send_request& x) {
+    self->send(self->state.registry, send_atom::value, std::move(x.to),
+               std::move(x.text));
+  }
+
+  void operator()(menu::disconnect_request& x) {
+    self->send(self->state.registry, discon_atom::value, std::move(x.to));
+  }
+
+  void operator()(menu::list_request) {
+    self->request(self->state.registry, caf::infinite, list_atom::value)
+        .then([s = self](const std::vector<peer_view>& peers) {
+          run(s, s->state.menu_.show_peers(peers));
+          drain_input(s);
+        });
+  }
+
+  void operator()(menu::candidates_request) {
+    self->request(self->state.registry, caf::infinite, list_atom::value)
+        .then([s = self](const std::vector<peer_view>& peers) {
+          run(s, s->state.menu_.show_candidates(peers));
+          drain_input(s);
+        });
+  }
+
+  void operator()(menu::connect_request& x) {
+    for (auto& addr : x.to)
+      self->send(self->state.registry, connect_atom::value, addr);
+  }
+
+  void operator()(menu::quit_request) { quit(self); }
+};
+
+void run(console_ptr self, menu::step step) {
+  render(self, step.lines);
+  std::visit(request_visitor{self}, step.req);
+}
+
+} // namespace
+
+console_actor::behavior_type console(console_ptr self, console_config cfg) {
+  self->state.cfg = std::move(cfg);
+  return {
+      [self](start_atom, registry_actor registry) {
+        self->state.registry = std::move(registry);
+        run(self, self->state.menu_.start());
+        drain_input(self);
+      },
+      [self](input_atom, std::string& line) {
+        auto& st = self->state;
+        // A terminal echoed the line and its newline; a pipe did not.
+        if (st.cfg.terminal)
+          st.at_line_start = true;
+        st.pending_input.push_back(std::move(line));
+        if (st.registry)
+          drain_input(self);
+      },
+      [self](eof_atom) {
+        // Input typed before the end still counts: quit after handling it.
+        self->state.end_of_input = true;
+        if (self->state.registry)
+          drain_input(self);
+      },
+      [self](chat_atom, const peer_view& from, const std::string& text) {
+        render(self, {"Message from " + display_name(from) + ": " + text});
+      },
+      [self](found_atom, const peer_view& peer) {
+        render(self, {"New peer found: " + display_name(peer)});
+      },
+      [self](left_atom, const peer_view& peer) {
+        render(self, {display_name(peer) + " disconnected"});
+      },
+      [self](notice_atom, const std::string& line) { render(self, {line}); },
+  };
+}
+
+} // namespace p2pchat

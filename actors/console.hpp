@@ -1,0 +1,48 @@
+#pragma once
+
+#include <chrono>
+#include <deque>
+#include <iosfwd>
+
+#include <caf/typed_event_based_actor.hpp>
+
+#include "actors/menu.hpp"
+#include "actors/types.hpp"
+
+namespace p2pchat {
+
+/// How the console talks to the outside world.
+struct console_config {
+  /// Where everything is printed (stdout in the node).
+  std::ostream* out = nullptr;
+  /// True if `out` is a terminal: event lines then erase the open prompt
+  /// instead of starting a new line under it.
+  bool terminal = false;
+  /// Receives `done_atom` once the console has quit and every peer was told.
+  caf::actor on_quit;
+  /// Upper bound for saying goodbye to every peer on quit.
+  std::chrono::milliseconds quit_timeout{1500};
+};
+
+struct console_state {
+  console_config cfg;
+  registry_actor registry;
+  menu menu_;
+  /// Lines typed while the menu waits for the registry.
+  std::deque<std::string> pending_input;
+  /// Input ended (or a signal asked to quit) while lines were still queued.
+  bool end_of_input = false;
+  /// False while a prompt (or other partial line) is on the current line.
+  bool at_line_start = true;
+  static inline const char* name = "console";
+};
+
+using console_impl = console_actor::stateful_base<console_state>;
+
+/// Renders the menu, runs the user's commands against the registry, and
+/// prints events without garbling the open prompt.
+console_actor::behavior_type
+console(console_actor::stateful_pointer<console_state> self,
+        console_config cfg);
+
+} // namespace p2pchat

@@ -1,0 +1,159 @@
+#include "actors/peer_table.hpp"
+
+#include <algorithm>
+
+namespace p2pchat {
+
+peer_table::peer_table(node_id self) : self_(self) {
+  // nop
+}
+
+peer_table::hello_outcome
+peer_table::on_hello(connection_id conn, bool we_initiated, const node_id& id,
+                     const std::string& name, const peer_address& listen) {
+  hello_outcome result;
+  if (id == self_) {
+    result.self_connection = true;
+    return result;
+  }
+  // A different node now answers at this address: the old entry is stale
+  // (e.g. a restart with a new key), unless it is still connected elsewhere.
+  for (auto i = peers_.begin(); i != peers_.end();) {
+    if (i->first != id && i->second.listen == listen && !connected(i->first))
+      i = peers_.erase(i);
+    else
+      ++i;
+  }
+  auto [pos, inserted] = peers_.try_emplace(id);
+  auto& peer = pos->second;
+  if (inserted) {
+    peer.id = id;
+    peer.first_seen = next_order_++;
+    result.new_peer = true;
+  }
+  peer.name = name;
+  peer.listen = listen;
+  links_[conn] = live_connection{id, we_initiated, next_order_++};
+  result.duplicates = duplicates_of(id);
+  return result;
+}
+
+bool peer_table::preferred(const live_connection& x,
+                           const live_connection& y) const {
+  // The link opened by the node with the smaller id wins a simultaneous
+  // open; among links opened by the same side, the oldest wins.
+  bool we_are_smaller = self_ < x.peer;
+  bool x_by_smaller = x.we_initiated == we_are_smaller;
+  bool y_by_smaller = y.we_initiated == we_are_smaller;
+  if (x_by_smaller != y_by_smaller)
+    return x_by_smaller;
+  return x.opened < y.opened;
+}
+
+std::vector<connection_id> peer_table::duplicates_of(const node_id& id) const {
+  std::vector<std::pair<connection_id, live_connection>> mine;
+  for (auto& [conn, link] : links_)
+    if (link.peer == id)
+      mine.emplace_back(conn, link);
+  std::vector<connection_id> result;
+  if (mine.size() < 2)
+    return result;
+  std::sort(mine.begin(), mine.end(),
+            [this](auto& x, auto& y) { return preferred(x.second, y.second); });
+  auto& best = mine.front().second;
+  for (size_t i = 1; i < mine.size(); ++i) {
+    auto& link = mine[i].second;
+    // Links opened by the other side in the same direction as the winner are
+    // the other side's to close: only it knows which one it keeps.
+    if (link.we_initiated == best.we_initiated && !link.we_initiated)
+      continue;
+    result.push_back(mine[i].first);
+  }
+  return result;
+}
+
+peer_table::closed_outcome peer_table::on_closed(connection_id conn) {
+  closed_outcome result;
+  auto i = links_.find(conn);
+  if (i == links_.end())
+    return result;
+  result.registered = true;
+  auto id = i->second.peer;
+  links_.erase(i);
+  auto peer = peers_.find(id);
+  if (peer != peers_.end() && !connected(id)) {
+    result.peer_disconnected = true;
+    result.peer = view_of(peer->second);
+  }
+  return result;
+}
+
+std::optional<peer_view> peer_table::forget(const node_id& id) {
+  auto i = peers_.find(id);
+  if (i == peers_.end())
+    return std::nullopt;
+  auto result = view_of(i->second);
+  peers_.erase(i);
+  return result;
+}
+
+std::optional<connection_id> peer_table::route(const node_id& id) const {
+  std::optional<connection_id> best;
+  const live_connection* best_link = nullptr;
+  for (auto& [conn, link] : links_) {
+    if (link.peer != id)
+      continue;
+    if (best_link == nullptr || preferred(link, *best_link)) {
+      best = conn;
+      best_link = &link;
+    }
+  }
+  return best;
+}
+
+std::optional<peer_view> peer_table::find(const peer_address& addr) const {
+  for (auto& [id, peer] : peers_)
+    if (peer.listen == addr)
+      return view_of(peer);
+  return std::nullopt;
+}
+
+std::optional<peer_view> peer_table::peer_of(connection_id conn) const {
+  auto i = links_.find(conn);
+  if (i == links_.end())
+    return std::nullopt;
+  auto peer = peers_.find(i->second.peer);
+  if (peer == peers_.end())
+    return std::nullopt;
+  return view_of(peer->second);
+}
+
+std::vector<peer_view> peer_table::list() const {
+  std::vector<const known_peer*> sorted;
+  for (auto& [id, peer] : peers_)
+    sorted.push_back(&peer);
+  std::sort(sorted.begin(), sorted.end(),
+            [](auto* x, auto* y) { return x->first_seen < y->first_seen; });
+  std::vector<peer_view> result;
+  for (auto* peer : sorted)
+    result.push_back(view_of(*peer));
+  return result;
+}
+
+std::vector<connection_id> peer_table::connections() const {
+  std::vector<connection_id> result;
+  for (auto& [conn, link] : links_)
+    result.push_back(conn);
+  return result;
+}
+
+bool peer_table::connected(const node_id& id) const {
+  return std::any_of(links_.begin(), links_.end(),
+                     [&](auto& kvp) { return kvp.second.peer == id; });
+}
+
+peer_view peer_table::view_of(const known_peer& peer) const {
+  return peer_view{peer.id, peer.name, peer.listen, connected(peer.id)};
+}
+
+} // namespace p2pchat

@@ -1,0 +1,111 @@
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "actors/types.hpp"
+
+namespace p2pchat {
+
+/// Identifies one live connection (the connection actor's id).
+using connection_id = uint64_t;
+
+/// A node we have exchanged hellos with, connected or not.
+struct known_peer {
+  node_id id;
+  std::string name;
+  /// Where it accepts connections (socket IP + port from its hello).
+  peer_address listen;
+  /// Insertion order, so listings stay stable.
+  uint64_t first_seen = 0;
+};
+
+/// One live connection that completed its hello.
+struct live_connection {
+  node_id peer;
+  bool we_initiated = false;
+  /// Order of registration; the oldest of equal links wins.
+  uint64_t opened = 0;
+};
+
+/// The registry's peer table: known peers and the live connections to them,
+/// kept apart. A plain class so that its rules are tested without actors.
+///
+/// At most one connection per pair of nodes survives. When both nodes dial
+/// each other at once, both keep the link opened by the node with the
+/// smaller id; when one node dialed twice, that node keeps its oldest link
+/// and the other side waits for it to close the rest. Both sides apply the
+/// same rules to the same facts, so they agree without talking.
+class peer_table {
+public:
+  explicit peer_table(node_id self);
+
+  /// What registering a hello decided.
+  struct hello_outcome {
+    /// The hello came from this very node; the connection must close.
+    bool self_connection = false;
+    /// The first hello from this node id.
+    bool new_peer = false;
+    /// Links (possibly including the new one) to close as duplicates.
+    std::vector<connection_id> duplicates;
+  };
+
+  /// Registers connection `conn` whose peer sent a valid hello.
+  hello_outcome on_hello(connection_id conn, bool we_initiated,
+                         const node_id& id, const std::string& name,
+                         const peer_address& listen);
+
+  /// What a closed connection changed.
+  struct closed_outcome {
+    /// The connection was registered (it had completed a hello).
+    bool registered = false;
+    /// It was the last link to its peer.
+    bool peer_disconnected = false;
+    peer_view peer;
+  };
+
+  /// Removes connection `conn` (unknown ids are ignored).
+  closed_outcome on_closed(connection_id conn);
+
+  /// Forgets the peer entirely (it said it is leaving); its links stay
+  /// registered until they close. Returns what it looked like.
+  std::optional<peer_view> forget(const node_id& id);
+
+  /// The link to use for sending to `id`, if it is connected.
+  std::optional<connection_id> route(const node_id& id) const;
+
+  /// The peer listening at `addr`, if any.
+  std::optional<peer_view> find(const peer_address& addr) const;
+
+  /// The peer behind `conn`, if the connection is registered and the peer
+  /// still known.
+  std::optional<peer_view> peer_of(connection_id conn) const;
+
+  /// Every known peer, in the order they were first seen.
+  std::vector<peer_view> list() const;
+
+  /// Every registered live connection.
+  std::vector<connection_id> connections() const;
+
+  /// True if `id` has at least one live connection.
+  bool connected(const node_id& id) const;
+
+private:
+  peer_view view_of(const known_peer& peer) const;
+
+  /// Applies the duplicate rules to `id`'s links.
+  std::vector<connection_id> duplicates_of(const node_id& id) const;
+
+  /// Orders links by preference: the one to keep comes first.
+  bool preferred(const live_connection& x, const live_connection& y) const;
+
+  node_id self_;
+  std::map<node_id, known_peer> peers_;
+  std::map<connection_id, live_connection> links_;
+  uint64_t next_order_ = 0;
+};
+
+} // namespace p2pchat

@@ -1,0 +1,51 @@
+#pragma once
+
+#include <functional>
+#include <map>
+#include <set>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include <caf/typed_event_based_actor.hpp>
+#include <caf/typed_response_promise.hpp>
+
+#include "actors/peer_table.hpp"
+#include "actors/types.hpp"
+
+namespace p2pchat {
+
+struct registry_config {
+  node_id self_id;
+  console_actor console;
+  /// Spawns the dialer that reports to the given registry (a fake in tests).
+  std::function<dialer_actor(registry_actor)> make_dialer;
+  /// Fresh random message ids; injected so tests are deterministic.
+  std::function<message_id()> make_message_id;
+  /// Wall-clock milliseconds since the epoch; injected for tests.
+  std::function<int64_t()> now_ms;
+};
+
+struct registry_state {
+  registry_config cfg;
+  peer_table table{node_id{}};
+  dialer_actor dialer;
+  /// Connections that completed their hello, by actor id.
+  std::unordered_map<connection_id, caf::actor> connections;
+  /// Texts waiting for a connection to the address they were sent to.
+  std::map<peer_address, std::vector<std::string>> outbox;
+  /// Addresses with a dial in progress.
+  std::set<peer_address> dialing;
+  /// Set once quitting: answered when every connection and dial is done.
+  bool shutting_down = false;
+  caf::typed_response_promise<done_atom> shutdown_done;
+  static inline const char* name = "registry";
+};
+
+/// Owns the peer table: registers hellos, routes chats both ways, dials
+/// addresses it has no connection to, and says bye to everyone on quit.
+registry_actor::behavior_type
+registry(registry_actor::stateful_pointer<registry_state> self,
+         registry_config cfg);
+
+} // namespace p2pchat

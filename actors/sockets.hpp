@@ -1,0 +1,33 @@
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+
+#include <caf/expected.hpp>
+#include <caf/io/network/native_socket.hpp>
+
+#include "protocol/address.hpp"
+
+namespace p2pchat {
+
+/// A bound, listening TCP socket and the port it really got.
+struct listen_socket {
+  caf::io::network::native_socket fd;
+  uint16_t port;
+};
+
+/// Binds and listens on `host:port` (port 0: the OS chooses). Fails with a
+/// reason that names the address ("cannot listen on H:P: Address already in
+/// use"). Blocking, but instant: called once at start.
+caf::expected<listen_socket> open_listen_socket(const std::string& host,
+                                                uint16_t port);
+
+/// Resolves `addr` and connects to it, giving up after `timeout` in total.
+/// Blocks the calling thread: never call it from a broker. Returns a
+/// non-blocking connected socket, or a reason naming the address.
+caf::expected<caf::io::network::native_socket>
+connect_with_timeout(const peer_address& addr,
+                     std::chrono::milliseconds timeout);
+
+} // namespace p2pchat

@@ -1,0 +1,111 @@
+#pragma once
+
+// The message vocabulary of the node: every atom and every typed actor
+// interface, in one place, so that the contract between actors reads at a
+// glance.
+
+#include <string>
+#include <vector>
+
+#include <caf/atom.hpp>
+#include <caf/meta/type_name.hpp>
+#include <caf/typed_actor.hpp>
+
+#include "protocol/address.hpp"
+#include "protocol/messages.hpp"
+#include "protocol/node_id.hpp"
+
+namespace p2pchat {
+
+// -- atoms ------------------------------------------------------------------
+
+using bye_atom = caf::atom_constant<caf::atom("bye")>;
+using chat_atom = caf::atom_constant<caf::atom("chat")>;
+using close_atom = caf::atom_constant<caf::atom("close")>;
+using closed_atom = caf::atom_constant<caf::atom("closed")>;
+using connect_atom = caf::atom_constant<caf::atom("connect")>;
+using dial_atom = caf::atom_constant<caf::atom("dial")>;
+using dialfail_atom = caf::atom_constant<caf::atom("dialfail")>;
+using discon_atom = caf::atom_constant<caf::atom("discon")>;
+using done_atom = caf::atom_constant<caf::atom("done")>;
+using eof_atom = caf::atom_constant<caf::atom("eof")>;
+using found_atom = caf::atom_constant<caf::atom("found")>;
+using hello_atom = caf::atom_constant<caf::atom("hello")>;
+using input_atom = caf::atom_constant<caf::atom("input")>;
+using left_atom = caf::atom_constant<caf::atom("left")>;
+using list_atom = caf::atom_constant<caf::atom("list")>;
+using notice_atom = caf::atom_constant<caf::atom("notice")>;
+using send_atom = caf::atom_constant<caf::atom("send")>;
+using shutdown_atom = caf::atom_constant<caf::atom("shutdown")>;
+using start_atom = caf::atom_constant<caf::atom("start")>;
+using timeout_atom = caf::atom_constant<caf::atom("timeout")>;
+
+// -- values exchanged between actors -----------------------------------------
+
+/// What the console shows of a peer.
+struct peer_view {
+  node_id id;
+  std::string name;
+  /// The peer's listening address (socket IP + port from its hello).
+  peer_address listen;
+  bool connected = false;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, peer_view& x) {
+  return f(caf::meta::type_name("peer_view"), x.id, x.name, x.listen,
+           x.connected);
+}
+
+/// Renders "NAME [IP:PORT]", the way every console line names a peer.
+std::string display_name(const peer_view& x);
+
+// -- typed interfaces ---------------------------------------------------------
+
+/// The peer table's owner. Connections (untyped brokers) report what their
+/// peer does; the console asks and commands; the dialer reports failures.
+/// A `dialed` address with an empty host means an inbound connection.
+using registry_actor = caf::typed_actor<
+    // A connection completed the hello exchange. Arguments: the connection,
+    // the socket's remote address, the address we dialed, the peer's hello.
+    caf::reacts_to<hello_atom, caf::actor, peer_address, peer_address, hello>,
+    // A connection received a chat from its peer.
+    caf::reacts_to<chat_atom, caf::actor, chat>,
+    // A connection's peer said goodbye.
+    caf::reacts_to<bye_atom, caf::actor, bye>,
+    // A connection is gone (with the address it dialed, and why).
+    caf::reacts_to<closed_atom, caf::actor, peer_address, std::string>,
+    // The dialer could not connect to an address.
+    caf::reacts_to<dialfail_atom, peer_address, std::string>,
+    // The user sends a text to a listening address.
+    caf::reacts_to<send_atom, peer_address, std::string>,
+    // The user says "exit" to a peer: close the connection, it forgets us.
+    caf::reacts_to<discon_atom, peer_address>,
+    // The user asks to connect to a known peer.
+    caf::reacts_to<connect_atom, peer_address>,
+    // The console lists the peer table.
+    caf::replies_to<list_atom>::with<std::vector<peer_view>>,
+    // Quit: say bye to every peer; answers once all connections closed.
+    caf::replies_to<shutdown_atom>::with<done_atom>>;
+
+/// The only writer to stdout: renders the menu and every event line.
+using console_actor = caf::typed_actor<
+    // Wiring: the registry to ask, after both exist.
+    caf::reacts_to<start_atom, registry_actor>,
+    // One line the user typed.
+    caf::reacts_to<input_atom, std::string>,
+    // End of input or a termination signal: quit like menu item 0.
+    caf::reacts_to<eof_atom>,
+    // A peer's chat message.
+    caf::reacts_to<chat_atom, peer_view, std::string>,
+    // A peer we did not know before completed its hello.
+    caf::reacts_to<found_atom, peer_view>,
+    // A peer disconnected or left.
+    caf::reacts_to<left_atom, peer_view>,
+    // Any other line for the user (errors, status).
+    caf::reacts_to<notice_atom, std::string>>;
+
+/// Opens outgoing connections without blocking the multiplexer.
+using dialer_actor = caf::typed_actor<caf::reacts_to<dial_atom, peer_address>>;
+
+} // namespace p2pchat

@@ -1,0 +1,110 @@
+// p2pchat: parses the options, loads the node's key, binds the listening
+// socket, then wires the actors together and waits for the console to quit.
+
+#include <cstdlib>
+#include <iostream>
+
+#include <caf/actor_system.hpp>
+#include <caf/actor_system_config.hpp>
+#include <caf/io/middleman.hpp>
+#include <caf/scoped_actor.hpp>
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include "actors/console.hpp"
+#include "actors/dialer.hpp"
+#include "actors/listener.hpp"
+#include "actors/registry.hpp"
+#include "actors/sockets.hpp"
+#include "cli/identity.hpp"
+#include "cli/options.hpp"
+#include "cli/stdin_reader.hpp"
+#include "protocol/errors.hpp"
+
+using namespace p2pchat;
+
+namespace {
+
+std::string env_or_empty(const char* name) {
+  auto value = std::getenv(name);
+  return value != nullptr ? value : "";
+}
+
+/// Logs go to stderr: stdout belongs to the console actor.
+void configure_logging(const std::string& level) {
+  auto logger = spdlog::stderr_logger_mt("p2pchat");
+  logger->set_pattern("%Y-%m-%d %H:%M:%S.%e [%l] %v");
+  spdlog::set_default_logger(logger);
+  spdlog::set_level(spdlog::level::from_str(level));
+}
+
+int run_node(const node_options& opts, const identity& me,
+             const listen_socket& sock) {
+  stdin_reader::block_termination_signals();
+  caf::actor_system_config cfg;
+  cfg.load<caf::io::middleman>();
+  caf::actor_system sys{cfg};
+  caf::scoped_actor self{sys};
+
+  auto console = sys.spawn(
+      p2pchat::console, console_config{&std::cout, isatty(STDOUT_FILENO) == 1,
+                                       caf::actor_cast<caf::actor>(self)});
+  hello local_hello{protocol_version, me.id, opts.name, sock.port, 0};
+  auto make_connection_config = [&](registry_actor registry) {
+    connection_config result;
+    result.registry = std::move(registry);
+    result.local_hello = local_hello;
+    result.handshake_timeout = opts.handshake_timeout;
+    return result;
+  };
+  registry_config reg_cfg;
+  reg_cfg.self_id = me.id;
+  reg_cfg.console = console;
+  reg_cfg.make_dialer = [&](registry_actor registry) {
+    dialer_config dial_cfg{make_connection_config(std::move(registry)),
+                           opts.connect_timeout};
+    return sys.spawn(dialer, std::move(dial_cfg));
+  };
+  auto reg = sys.spawn(registry, std::move(reg_cfg));
+  sys.middleman().spawn_broker(listener, sock.fd, make_connection_config(reg));
+
+  self->send(console, notice_atom::value,
+             "Server listening on " + opts.bind + ":" +
+                 std::to_string(sock.port));
+  self->send(console, notice_atom::value,
+             "Node " + opts.name + ", id " + me.id.short_hex());
+  self->send(console, start_atom::value, reg);
+  for (auto& peer : opts.peers)
+    self->send(reg, connect_atom::value, peer);
+  {
+    stdin_reader reader{console};
+    self->receive([](done_atom) {});
+  }
+  // Everything else is linked to the registry and goes down with it.
+  self->send_exit(reg, caf::exit_reason::user_shutdown);
+  return EXIT_SUCCESS;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+  auto parsed = parse_options(argc, argv, isatty(STDIN_FILENO) == 1, std::cin,
+                              std::cout, std::cerr, env_or_empty("HOME"),
+                              env_or_empty("XDG_DATA_HOME"));
+  if (!parsed.run)
+    return parsed.exit_code;
+  auto& opts = parsed.options;
+  configure_logging(opts.log_level);
+  auto me = load_or_create_identity(opts.data_dir);
+  if (!me) {
+    std::cerr << "p2pchat: " << describe(me.error()) << '\n';
+    return EXIT_FAILURE;
+  }
+  auto sock = open_listen_socket(opts.bind, opts.port);
+  if (!sock) {
+    std::cerr << "p2pchat: " << describe(sock.error()) << '\n';
+    return EXIT_FAILURE;
+  }
+  return run_node(opts, *me, *sock);
+}

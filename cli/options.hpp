@@ -1,0 +1,51 @@
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <iosfwd>
+#include <string>
+#include <vector>
+
+#include "protocol/address.hpp"
+
+namespace p2pchat {
+
+/// Everything the node needs from its command line and config file.
+struct node_options {
+  std::string name;
+  /// 0 lets the OS choose.
+  uint16_t port = 0;
+  std::string bind = "0.0.0.0";
+  /// Bootstrap peers (--peer, repeatable).
+  std::vector<peer_address> peers;
+  std::string data_dir;
+  /// One of trace, debug, info, warn, error, critical, off.
+  std::string log_level = "info";
+  /// How long a new connection may take to exchange hellos.
+  std::chrono::milliseconds handshake_timeout{10000};
+  /// How long an outgoing TCP connect may take.
+  std::chrono::milliseconds connect_timeout{5000};
+};
+
+/// What `parse_options` decided.
+struct options_result {
+  /// True if the node should start with `options`.
+  bool run = false;
+  /// Exit status when `run` is false: 0 after --help/--version, 2 on errors.
+  int exit_code = 0;
+  node_options options;
+};
+
+/// Parses the command line (and the --config file it names; the command line
+/// wins). Help, version and error messages go to `out` / `err`; every error
+/// names the option and the reason. Without --name or --port, asks for them
+/// on `in`/`out` when `interactive` (stdin is a terminal), else fails naming
+/// the missing option. `env_home` and `env_xdg_data_home` are $HOME and
+/// $XDG_DATA_HOME (empty if unset), for the default data dir.
+options_result parse_options(int argc, const char* const* argv,
+                             bool interactive, std::istream& in,
+                             std::ostream& out, std::ostream& err,
+                             const std::string& env_home,
+                             const std::string& env_xdg_data_home);
+
+} // namespace p2pchat

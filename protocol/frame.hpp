@@ -1,0 +1,83 @@
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+#include <vector>
+
+#include <caf/error.hpp>
+
+#include "protocol/messages.hpp"
+
+namespace p2pchat {
+
+/// The side that connects sends these 4 bytes first. The zero first byte can
+/// never start the original app's text format.
+constexpr std::array<char, 4> preamble_v1 = {0x00, 'P', 'C', 0x01};
+constexpr size_t preamble_size = preamble_v1.size();
+
+/// Size of the big-endian length prefix of each frame.
+constexpr size_t frame_header_size = 4;
+
+/// Default bound on a frame's payload.
+constexpr uint32_t default_max_frame_size = 64 * 1024;
+
+/// What the first bytes of an accepted connection say.
+enum class preamble_status {
+  /// Fewer than 4 bytes so far, all consistent with our preamble.
+  incomplete,
+  /// Our preamble with a version we speak.
+  ok,
+  /// The first byte is not zero: the original app's text format.
+  legacy_text,
+  /// Starts like ours but is not a valid preamble for this version.
+  invalid,
+};
+
+/// Classifies the first `size` bytes of an accepted connection.
+preamble_status check_preamble(const char* data, size_t size);
+
+/// Appends the frame for `msg` (length prefix + payload) to `out`.
+void append_frame(const message& msg, std::vector<char>& out);
+
+/// Cuts frames out of a byte stream that arrives in arbitrary pieces.
+/// Feed it whatever a read returned, then call `next` until it yields nothing.
+/// Used that way it holds at most one partial frame (less than the header plus
+/// `max_frame_size` bytes): an oversized length is rejected from the header
+/// alone, before its body arrives.
+class frame_reader {
+public:
+  /// One step's result: an error, no complete frame yet, or a payload.
+  struct result {
+    /// Set when the stream is broken; the reader stays broken afterwards.
+    caf::error error;
+    /// The payload of the next complete frame; valid until the next call to
+    /// `append` or `next`. Empty (nullptr) if no complete frame is buffered.
+    const char* data = nullptr;
+    size_t size = 0;
+  };
+
+  explicit frame_reader(uint32_t max_frame_size = default_max_frame_size);
+
+  /// Buffers `size` more bytes of the stream; does nothing once broken.
+  void append(const char* data, size_t size);
+
+  /// Returns the next complete frame, nothing, or an error
+  /// (`ec::frame_too_large`, `ec::empty_frame`).
+  result next();
+
+  /// Bytes buffered that do not yet form a complete frame.
+  size_t buffered() const noexcept { return buf_.size() - pos_; }
+
+private:
+  /// Frees the buffer once everything in it was consumed.
+  void release_if_drained();
+
+  uint32_t max_frame_size_;
+  std::vector<char> buf_;
+  size_t pos_ = 0;
+  caf::error broken_;
+};
+
+} // namespace p2pchat

@@ -1,0 +1,151 @@
+#include "protocol/messages.hpp"
+
+#include <string_view>
+
+#include "protocol/byte_io.hpp"
+#include "protocol/errors.hpp"
+#include "protocol/validation.hpp"
+
+namespace p2pchat {
+
+namespace {
+
+using detail::byte_reader;
+using detail::byte_writer;
+
+// -- encoding -----------------------------------------------------------------
+
+void write_body(byte_writer& out, const hello& x) {
+  out.u8(x.version);
+  out.bytes(x.id.bytes.data(), x.id.bytes.size());
+  out.str_u8(x.name);
+  out.u16(x.listen_port);
+  out.u32(x.features);
+}
+
+void write_body(byte_writer& out, const chat& x) {
+  out.bytes(x.id.data(), x.id.size());
+  out.i64(x.sent_at_ms);
+  out.str_u32(x.text);
+}
+
+void write_body(byte_writer& out, const bye& x) {
+  out.u8(static_cast<uint8_t>(x.code));
+  out.str_u16(x.reason);
+}
+
+// -- decoding -----------------------------------------------------------------
+
+caf::error truncated(const char* field) {
+  return make_error(ec::truncated_message, std::string{"missing "} + field);
+}
+
+caf::error read_body(byte_reader& in, hello& x) {
+  if (!in.u8(x.version))
+    return truncated("hello version");
+  if (!in.bytes(x.id.bytes))
+    return truncated("hello node id");
+  if (!in.str_u8(x.name))
+    return truncated("hello name");
+  if (!in.u16(x.listen_port))
+    return truncated("hello listen port");
+  if (!in.u32(x.features))
+    return truncated("hello features");
+  return caf::none;
+}
+
+caf::error read_body(byte_reader& in, chat& x) {
+  if (!in.bytes(x.id))
+    return truncated("chat message id");
+  if (!in.i64(x.sent_at_ms))
+    return truncated("chat send time");
+  if (!in.str_u32(x.text))
+    return truncated("chat text");
+  return caf::none;
+}
+
+caf::error read_body(byte_reader& in, bye& x) {
+  uint8_t code = 0;
+  if (!in.u8(code))
+    return truncated("bye code");
+  // Codes from newer versions pass through; receivers treat a code they do
+  // not know like protocol_error.
+  x.code = static_cast<bye_code>(code);
+  if (!in.str_u16(x.reason))
+    return truncated("bye reason");
+  return caf::none;
+}
+
+template <class T>
+caf::expected<message> decode_body(const char* data, size_t size) {
+  byte_reader in{data, size};
+  T x;
+  if (auto err = read_body(in, x))
+    return err;
+  if (in.remaining() > 0)
+    return make_error(ec::trailing_bytes,
+                      std::to_string(in.remaining()) + " bytes after message");
+  message result{std::move(x)};
+  if (auto err = validate(result))
+    return err;
+  return result;
+}
+
+// -- validation ---------------------------------------------------------------
+
+caf::error check(const hello& x) {
+  if (x.version < 1)
+    return make_error(ec::unsupported_version,
+                      "hello version " + std::to_string(x.version));
+  if (auto err = validate_name(x.name))
+    return err;
+  return validate_port(x.listen_port);
+}
+
+caf::error check(const chat& x) {
+  return validate_text(x.text, max_text_bytes);
+}
+
+caf::error check(const bye& x) {
+  if (x.reason.empty())
+    return caf::none;
+  return validate_text(x.reason, max_bye_reason_bytes);
+}
+
+} // namespace
+
+void encode_payload(const message& msg, std::vector<char>& out) {
+  byte_writer writer{out};
+  writer.u8(static_cast<uint8_t>(type_of(msg)));
+  std::visit([&](const auto& x) { write_body(writer, x); }, msg);
+}
+
+caf::expected<message> decode_payload(const char* data, size_t size) {
+  if (size == 0)
+    return truncated("message type");
+  auto type = static_cast<uint8_t>(data[0]);
+  switch (static_cast<message_type>(type)) {
+    case message_type::hello:
+      return decode_body<hello>(data + 1, size - 1);
+    case message_type::chat:
+      return decode_body<chat>(data + 1, size - 1);
+    case message_type::bye:
+      return decode_body<bye>(data + 1, size - 1);
+  }
+  return make_error(ec::unknown_message_type, std::to_string(type));
+}
+
+caf::error validate(const message& msg) {
+  return std::visit([](const auto& x) { return check(x); }, msg);
+}
+
+message_type type_of(const message& msg) {
+  struct visitor {
+    message_type operator()(const hello&) const { return message_type::hello; }
+    message_type operator()(const chat&) const { return message_type::chat; }
+    message_type operator()(const bye&) const { return message_type::bye; }
+  };
+  return std::visit(visitor{}, msg);
+}
+
+} // namespace p2pchat

@@ -1,0 +1,110 @@
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include <caf/expected.hpp>
+#include <caf/meta/type_name.hpp>
+
+#include "protocol/node_id.hpp"
+
+namespace p2pchat {
+
+/// The protocol version this build speaks (the last preamble byte).
+constexpr uint8_t protocol_version = 1;
+
+/// Bounds enforced when decoding and when the user types input.
+constexpr size_t max_name_chars = 32;
+constexpr size_t max_text_bytes = 16 * 1024;
+constexpr size_t max_bye_reason_bytes = 256;
+
+/// The type byte that starts every frame payload. Values are wire format:
+/// never renumber. Types 4-8 are reserved for later messages (ack,
+/// peers_request, peers, ping, pong).
+enum class message_type : uint8_t {
+  hello = 1,
+  chat = 2,
+  bye = 3,
+};
+
+/// First message on every connection, in both directions.
+struct hello {
+  uint8_t version = protocol_version;
+  node_id id;
+  std::string name;
+  /// The port the sender accepts connections on (not the socket's port).
+  uint16_t listen_port = 0;
+  /// Bit set of optional features; none defined yet, must be ignored.
+  uint32_t features = 0;
+};
+
+/// A 128-bit random message identifier.
+using message_id = std::array<uint8_t, 16>;
+
+/// One chat message from the connection's peer to us.
+struct chat {
+  message_id id{};
+  /// Milliseconds since the Unix epoch, by the sender's clock.
+  int64_t sent_at_ms = 0;
+  std::string text;
+};
+
+/// Why a side closes the connection.
+enum class bye_code : uint8_t {
+  /// The user left ("exit" or quit): the receiver forgets the sender.
+  leaving = 0,
+  /// Both nodes connected to each other; this copy of the link is dropped.
+  duplicate_connection = 1,
+  /// The receiver sent something we could not accept.
+  protocol_error = 2,
+  /// The receiver is this very node.
+  self_connection = 3,
+  /// The receiver's version is not supported.
+  unsupported_version = 4,
+};
+
+/// Last message before a side closes the connection.
+struct bye {
+  bye_code code = bye_code::leaving;
+  /// Free text for the log; may be empty.
+  std::string reason;
+};
+
+/// Any message this version can decode.
+using message = std::variant<hello, chat, bye>;
+
+/// Encodes `msg` as a frame payload (type byte + body), appending to `out`.
+/// @pre `msg` passes `validate`.
+void encode_payload(const message& msg, std::vector<char>& out);
+
+/// Decodes one frame payload. Fails with `ec::unknown_message_type` for types
+/// from newer versions (callers skip those), or with the first validation
+/// error; never throws on bad input.
+caf::expected<message> decode_payload(const char* data, size_t size);
+
+/// Checks the field bounds of `msg` (the same ones decoding enforces).
+caf::error validate(const message& msg);
+
+/// Returns the type byte of `msg`.
+message_type type_of(const message& msg);
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, hello& x) {
+  return f(caf::meta::type_name("hello"), x.version, x.id, x.name,
+           x.listen_port, x.features);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, chat& x) {
+  return f(caf::meta::type_name("chat"), x.id, x.sent_at_ms, x.text);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, bye& x) {
+  return f(caf::meta::type_name("bye"), x.code, x.reason);
+}
+
+} // namespace p2pchat
