@@ -110,11 +110,18 @@ caf::expected<identity> load(const fs::path& path, int fd) {
                         path.string() + " shrank while being read");
     got += static_cast<size_t>(n);
   }
-  std::array<uint8_t, 32> public_key;
-  crypto_sign_ed25519_sk_to_pk(public_key.data(), secret_key.data());
-  auto matches =
-      std::equal(public_key.begin(), public_key.end(), secret_key.begin() + 32);
+  // crypto_sign_ed25519_sk_to_pk merely copies the stored public half, so
+  // derive the public key from the seed (the first half) to compare.
+  std::array<uint8_t, crypto_sign_SEEDBYTES> seed;
+  std::array<uint8_t, crypto_sign_PUBLICKEYBYTES> public_key;
+  std::array<uint8_t, crypto_sign_SECRETKEYBYTES> derived;
+  crypto_sign_ed25519_sk_to_seed(seed.data(), secret_key.data());
+  crypto_sign_seed_keypair(public_key.data(), derived.data(), seed.data());
+  auto matches = sodium_memcmp(public_key.data(), secret_key.data() + 32,
+                               public_key.size()) == 0;
   auto result = from_secret_key(secret_key);
+  sodium_memzero(seed.data(), seed.size());
+  sodium_memzero(derived.data(), derived.size());
   sodium_memzero(secret_key.data(), secret_key.size());
   if (!matches)
     return make_error(ec::identity_error,
@@ -138,13 +145,19 @@ bool write_all(int fd, const uint8_t* data, size_t size) {
 }
 
 caf::expected<identity> create(const fs::path& dir, const fs::path& path) {
-  std::array<uint8_t, 32> public_key;
-  std::array<uint8_t, 64> secret_key;
+  std::array<uint8_t, crypto_sign_PUBLICKEYBYTES> public_key;
+  std::array<uint8_t, crypto_sign_SECRETKEYBYTES> secret_key;
   crypto_sign_keypair(public_key.data(), secret_key.data());
   auto result = from_secret_key(secret_key);
-  // Unique per process, so a leftover from a crash cannot block us.
+  // A random name, so that a leftover from a crash cannot block us (a pid
+  // would: in a container, each run may well get the same one).
+  std::array<uint8_t, 8> nonce;
+  randombytes_buf(nonce.data(), nonce.size());
+  std::array<char, 2 * nonce.size() + 1> nonce_hex;
+  sodium_bin2hex(nonce_hex.data(), nonce_hex.size(), nonce.data(),
+                 nonce.size());
   auto tmp = path;
-  tmp += ".tmp." + std::to_string(::getpid());
+  tmp += std::string{".tmp."} + nonce_hex.data();
   fd_guard fd{
       ::open(tmp.c_str(), O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0600)};
   if (fd.get() < 0)

@@ -5,7 +5,6 @@
 #include <cstring>
 #include <fcntl.h>
 #include <istream>
-#include <optional>
 #include <ostream>
 #include <sstream>
 #include <stdexcept>

@@ -21,9 +21,9 @@ struct node_options {
   std::string data_dir;
   /// One of trace, debug, info, warn, error, critical, off.
   std::string log_level = "info";
-  /// How long a new connection may take to exchange hellos.
+  /// How long a new connection may take to exchange hellos (1 ms to 1 day).
   std::chrono::milliseconds handshake_timeout{10000};
-  /// How long an outgoing TCP connect may take.
+  /// How long an outgoing TCP connect may take (1 ms to 1 day).
   std::chrono::milliseconds connect_timeout{5000};
 };
 
@@ -36,12 +36,16 @@ struct options_result {
   node_options options;
 };
 
-/// Parses the command line (and the --config file it names; the command line
-/// wins). Help, version and error messages go to `out` / `err`; every error
-/// names the option and the reason. Without --name or --port, asks for them
-/// on `in`/`out` when `interactive` (stdin is a terminal), else fails naming
-/// the missing option. `env_home` and `env_xdg_data_home` are $HOME and
-/// $XDG_DATA_HOME (empty if unset), for the default data dir.
+/// Parses the command line and the --config file it names. The command line
+/// wins: a single-valued option given there hides the file's, and any --peer
+/// given there replaces the file's peers. Help, version and error messages
+/// go to `out` / `err`; every error names the option and the reason.
+/// Without --name or --port, asks for them on `in`/`out` when `interactive`
+/// (stdin is a terminal), re-asking with the reason after bad input, else
+/// fails naming the missing option. `env_home` and `env_xdg_data_home` are
+/// $HOME and $XDG_DATA_HOME (empty if unset), for the default data dir
+/// $XDG_DATA_HOME/p2pchat/NAME, else $HOME/.local/share/p2pchat/NAME (a
+/// relative $XDG_DATA_HOME is ignored, as the XDG spec asks).
 options_result parse_options(int argc, const char* const* argv,
                              bool interactive, std::istream& in,
                              std::ostream& out, std::ostream& err,

@@ -68,7 +68,7 @@ size_t find_invalid_utf8(std::string_view str) {
 
 /// C0 controls, DEL and C1 controls.
 bool is_control(char32_t cp) {
-  return cp < 0x20 || cp == 0x7F;
+  return cp < 0x20 || (cp >= 0x7F && cp <= 0x9F);
 }
 
 /// Unicode's White_Space property (the ASCII ones are also controls).

@@ -1,0 +1,180 @@
+#include "actors/console.hpp"
+
+#include <sstream>
+
+#include "support/fixture.hpp"
+
+using namespace p2pchat;
+using namespace p2pchat::test;
+
+namespace {
+
+struct console_fixture : fixture {
+  console_fixture() {
+    registry = make_stand_in();
+    main = make_stand_in();
+  }
+
+  void start(bool terminal = false) {
+    console_config cfg{&out, terminal, main.handle,
+                       std::chrono::milliseconds{1500}};
+    con = keep(sys.spawn(console, cfg));
+    caf::anon_send(con, start_atom::value,
+                   caf::actor_cast<registry_actor>(registry.handle));
+    run();
+  }
+
+  void type(std::initializer_list<std::string> lines) {
+    for (auto& line : lines)
+      caf::anon_send(con, input_atom::value, line);
+    run();
+  }
+
+  /// Output since the last call.
+  std::string output() {
+    auto all = out.str();
+    auto result = all.substr(consumed);
+    consumed = all.size();
+    return result;
+  }
+
+  static bool has(const std::string& text, const std::string& part) {
+    return text.find(part) != std::string::npos;
+  }
+
+  std::ostringstream out;
+  size_t consumed = 0;
+  stand_in registry;
+  stand_in main;
+  console_actor con;
+};
+
+peer_view bob() {
+  return peer_view{node_id{}, "bob", peer_address{"127.0.0.1", 6556}, true};
+}
+
+} // namespace
+
+BOOST_FIXTURE_TEST_SUITE(console_tests, console_fixture)
+
+BOOST_AUTO_TEST_CASE(start_prints_the_menu_and_prompt) {
+  start();
+  auto text = output();
+  BOOST_CHECK(has(text, "***** Menu *****\n1. Send message\n"));
+  BOOST_CHECK(has(text, "0. Quit\nEnter choice: "));
+}
+
+BOOST_AUTO_TEST_CASE(send_goes_to_the_registry) {
+  start();
+  type({"1", "127.0.0.1", "6556", "hi bob"});
+  auto sends = registry.received<send_atom, peer_address, std::string>();
+  BOOST_REQUIRE_EQUAL(sends.size(), 1u);
+  BOOST_CHECK_EQUAL(to_string(sends[0].get_as<peer_address>(1)),
+                    "127.0.0.1:6556");
+  BOOST_CHECK_EQUAL(sends[0].get_as<std::string>(2), "hi bob");
+}
+
+BOOST_AUTO_TEST_CASE(invalid_input_returns_to_the_menu) {
+  start();
+  output();
+  type({"7"});
+  auto text = output();
+  BOOST_CHECK(has(text, "Invalid input\n"));
+  BOOST_CHECK(has(text, "***** Menu *****"));
+  type({"1", "127.0.0.1", "port?"});
+  BOOST_CHECK(has(output(), "Invalid input: not a port"));
+  BOOST_CHECK((registry.received<send_atom, peer_address, std::string>()
+                 .empty()));
+}
+
+BOOST_AUTO_TEST_CASE(query_prints_the_registrys_answer) {
+  *registry.peers = {bob()};
+  start();
+  output();
+  type({"2"});
+  BOOST_CHECK(has(output(), "1. bob [127.0.0.1:6556] - Connected\n"));
+}
+
+BOOST_AUTO_TEST_CASE(input_typed_while_waiting_is_handled_in_order) {
+  *registry.peers = {bob()};
+  start();
+  // All at once, as from a pipe: the query's answer arrives before the
+  // send is handled, and the send is not lost.
+  for (auto line : {"2", "1", "127.0.0.1", "6556", "after query"})
+    caf::anon_send(con, input_atom::value, std::string{line});
+  run();
+  auto text = output();
+  auto list_pos = text.find("1. bob [127.0.0.1:6556] - Connected");
+  auto ip_prompt = text.find("Enter the recipient's IP address: ");
+  BOOST_REQUIRE(list_pos != std::string::npos);
+  BOOST_REQUIRE(ip_prompt != std::string::npos);
+  BOOST_CHECK_LT(list_pos, ip_prompt);
+  BOOST_CHECK_EQUAL(
+    (registry.received<send_atom, peer_address, std::string>().size()), 1u);
+}
+
+BOOST_AUTO_TEST_CASE(connect_menu_dials_the_chosen_peer) {
+  auto carol = bob();
+  carol.name = "carol";
+  carol.listen.port = 6557;
+  carol.connected = false;
+  *registry.peers = {bob(), carol};
+  start();
+  output();
+  type({"3"});
+  auto text = output();
+  BOOST_CHECK(has(text, "1. carol [127.0.0.1:6557] - Not connected\n"));
+  BOOST_CHECK(!has(text, "bob"));
+  type({"1"});
+  auto connects = registry.received<connect_atom, peer_address>();
+  BOOST_REQUIRE_EQUAL(connects.size(), 1u);
+  BOOST_CHECK_EQUAL(connects[0].get_as<peer_address>(1).port, 6557);
+}
+
+BOOST_AUTO_TEST_CASE(event_in_a_pipe_ends_the_prompt_line_and_reprints_it) {
+  start(false);
+  output();
+  caf::anon_send(con, chat_atom::value, bob(), std::string{"hello"});
+  run();
+  BOOST_CHECK_EQUAL(output(), "\nMessage from bob [127.0.0.1:6556]: hello\n"
+                              "Enter choice: ");
+  type({"1"});
+  output();
+  caf::anon_send(con, found_atom::value, bob());
+  run();
+  BOOST_CHECK_EQUAL(output(), "\nNew peer found: bob [127.0.0.1:6556]\n"
+                              "Enter the recipient's IP address: ");
+}
+
+BOOST_AUTO_TEST_CASE(event_on_a_terminal_erases_the_prompt_and_reprints_it) {
+  start(true);
+  output();
+  caf::anon_send(con, left_atom::value, bob());
+  run();
+  BOOST_CHECK_EQUAL(output(), "\r\x1b[Kbob [127.0.0.1:6556] disconnected\n"
+                              "Enter choice: ");
+}
+
+BOOST_AUTO_TEST_CASE(quit_waits_for_the_registry_then_tells_main) {
+  start();
+  type({"0"});
+  BOOST_CHECK_EQUAL(registry.received<shutdown_atom>().size(), 1u);
+  BOOST_CHECK_EQUAL(main.received<done_atom>().size(), 1u);
+  BOOST_CHECK(has(output(), "Goodbye!\n"));
+}
+
+BOOST_AUTO_TEST_CASE(end_of_input_quits_after_pending_lines) {
+  start();
+  caf::anon_send(con, input_atom::value, std::string{"1"});
+  caf::anon_send(con, input_atom::value, std::string{"127.0.0.1"});
+  caf::anon_send(con, input_atom::value, std::string{"6556"});
+  caf::anon_send(con, input_atom::value, std::string{"last words"});
+  caf::anon_send(con, eof_atom::value);
+  run();
+  BOOST_CHECK_EQUAL(
+    (registry.received<send_atom, peer_address, std::string>().size()), 1u);
+  BOOST_CHECK_EQUAL(registry.received<shutdown_atom>().size(), 1u);
+  BOOST_CHECK_EQUAL(main.received<done_atom>().size(), 1u);
+}
+
+BOOST_AUTO_TEST_SUITE_END()

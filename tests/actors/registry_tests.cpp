@@ -1,0 +1,283 @@
+#include "actors/registry.hpp"
+
+#include "support/fixture.hpp"
+
+using namespace p2pchat;
+using namespace p2pchat::test;
+
+namespace {
+
+const peer_address no_dial{};
+
+struct registry_fixture : fixture {
+  registry_fixture() {
+    console = make_stand_in();
+    dialer = make_stand_in();
+    registry_config cfg;
+    cfg.self_id = make_id(5);
+    cfg.console = caf::actor_cast<console_actor>(console.handle);
+    cfg.make_dialer = [this](registry_actor) {
+      return caf::actor_cast<dialer_actor>(dialer.handle);
+    };
+    cfg.make_message_id = [this] {
+      message_id id{};
+      id[15] = ++ids;
+      return id;
+    };
+    cfg.now_ms = [] { return int64_t{1700000000000}; };
+    reg = keep(sys.spawn(registry, std::move(cfg)));
+    run();
+  }
+
+  /// A connection that completed its hello with the node `id`.
+  stand_in connect(uint8_t id, const std::string& name, uint16_t port,
+                   peer_address dialed = {}) {
+    auto conn = make_stand_in();
+    hello msg{protocol_version, make_id(id), name, port, 0};
+    caf::anon_send(reg, hello_atom::value, conn.handle,
+                   peer_address{"127.0.0.1", 40000}, std::move(dialed),
+                   std::move(msg));
+    run();
+    return conn;
+  }
+
+  /// Asks the registry for its peer list, the way the console does.
+  std::vector<peer_view> list() {
+    auto asker = make_stand_in();
+    caf::send_as(asker.handle, reg, list_atom::value);
+    run();
+    auto replies = asker.received<std::vector<peer_view>>();
+    BOOST_REQUIRE_EQUAL(replies.size(), 1u);
+    return replies[0].get_as<std::vector<peer_view>>(0);
+  }
+
+  /// Texts of the chats `conn` was told to send.
+  static std::vector<std::string> sent_texts(const stand_in& conn) {
+    std::vector<std::string> result;
+    for (auto& msg : conn.received<send_atom, chat>())
+      result.push_back(msg.get_as<chat>(1).text);
+    return result;
+  }
+
+  /// Codes of the byes `conn` was told to close with.
+  static std::vector<bye_code> close_codes(const stand_in& conn) {
+    std::vector<bye_code> result;
+    for (auto& msg : conn.received<close_atom, bye>())
+      result.push_back(msg.get_as<bye>(1).code);
+    return result;
+  }
+
+  std::vector<std::string> notices() const {
+    std::vector<std::string> result;
+    for (auto& msg : console.received<notice_atom, std::string>())
+      result.push_back(msg.get_as<std::string>(1));
+    return result;
+  }
+
+  stand_in console;
+  stand_in dialer;
+  registry_actor reg;
+  uint8_t ids = 0;
+};
+
+} // namespace
+
+BOOST_FIXTURE_TEST_SUITE(registry_tests, registry_fixture)
+
+BOOST_AUTO_TEST_CASE(hello_makes_a_connected_peer_at_its_listening_address) {
+  connect(7, "bob", 6556);
+  auto found = console.received<found_atom, peer_view>();
+  BOOST_REQUIRE_EQUAL(found.size(), 1u);
+  auto& view = found[0].get_as<peer_view>(1);
+  BOOST_CHECK_EQUAL(view.name, "bob");
+  // The listening port from the hello, not the socket's source port.
+  BOOST_CHECK_EQUAL(to_string(view.listen), "127.0.0.1:6556");
+  BOOST_CHECK(view.connected);
+  auto peers = list();
+  BOOST_REQUIRE_EQUAL(peers.size(), 1u);
+  BOOST_CHECK(peers[0].connected);
+}
+
+BOOST_AUTO_TEST_CASE(chat_from_a_connection_reaches_the_console) {
+  auto conn = connect(7, "bob", 6556);
+  caf::anon_send(reg, chat_atom::value, conn.handle,
+                 chat{message_id{}, 1, "hi there"});
+  run();
+  auto chats = console.received<chat_atom, peer_view, std::string>();
+  BOOST_REQUIRE_EQUAL(chats.size(), 1u);
+  BOOST_CHECK_EQUAL(chats[0].get_as<peer_view>(1).name, "bob");
+  BOOST_CHECK_EQUAL(chats[0].get_as<std::string>(2), "hi there");
+}
+
+BOOST_AUTO_TEST_CASE(chat_from_an_unregistered_connection_is_dropped) {
+  auto stranger = make_stand_in();
+  caf::anon_send(reg, chat_atom::value, stranger.handle,
+                 chat{message_id{}, 1, "who am I"});
+  run();
+  BOOST_CHECK((console.received<chat_atom, peer_view, std::string>().empty()));
+}
+
+BOOST_AUTO_TEST_CASE(send_to_a_connected_peer_reuses_its_connection) {
+  auto conn = connect(7, "bob", 6556);
+  caf::anon_send(reg, send_atom::value, peer_address{"127.0.0.1", 6556},
+                 std::string{"one"});
+  caf::anon_send(reg, send_atom::value, peer_address{"127.0.0.1", 6556},
+                 std::string{"two"});
+  run();
+  BOOST_CHECK((dialer.received<dial_atom, peer_address>().empty()));
+  auto texts = sent_texts(conn);
+  BOOST_REQUIRE_EQUAL(texts.size(), 2u);
+  BOOST_CHECK_EQUAL(texts[0], "one");
+  BOOST_CHECK_EQUAL(texts[1], "two");
+  // Each chat gets its own id and the injected clock's time.
+  auto chats = conn.received<send_atom, chat>();
+  BOOST_CHECK(chats[0].get_as<chat>(1).id != chats[1].get_as<chat>(1).id);
+  BOOST_CHECK_EQUAL(chats[0].get_as<chat>(1).sent_at_ms, 1700000000000);
+}
+
+BOOST_AUTO_TEST_CASE(send_to_an_unknown_address_dials_once_then_flushes) {
+  peer_address addr{"127.0.0.1", 7000};
+  caf::anon_send(reg, send_atom::value, addr, std::string{"first"});
+  caf::anon_send(reg, send_atom::value, addr, std::string{"second"});
+  run();
+  auto dials = dialer.received<dial_atom, peer_address>();
+  BOOST_REQUIRE_EQUAL(dials.size(), 1u);
+  BOOST_CHECK(dials[0].get_as<peer_address>(1) == addr);
+  auto conn = connect(7, "bob", 7000, addr);
+  auto texts = sent_texts(conn);
+  BOOST_REQUIRE_EQUAL(texts.size(), 2u);
+  BOOST_CHECK_EQUAL(texts[0], "first");
+  BOOST_CHECK_EQUAL(texts[1], "second");
+}
+
+BOOST_AUTO_TEST_CASE(failed_dial_reports_once_and_counts_unsent_messages) {
+  peer_address addr{"127.0.0.1", 7000};
+  caf::anon_send(reg, send_atom::value, addr, std::string{"lost"});
+  run();
+  caf::anon_send(reg, dialfail_atom::value, addr,
+                 std::string{"Connection refused"});
+  run();
+  auto lines = notices();
+  BOOST_REQUIRE_EQUAL(lines.size(), 1u);
+  BOOST_CHECK_EQUAL(lines[0], "Could not connect to 127.0.0.1:7000: "
+                              "Connection refused (1 message not sent)");
+  // A later send dials again.
+  caf::anon_send(reg, send_atom::value, addr, std::string{"again"});
+  run();
+  BOOST_CHECK_EQUAL((dialer.received<dial_atom, peer_address>().size()), 2u);
+}
+
+BOOST_AUTO_TEST_CASE(dropped_connection_keeps_the_peer_as_not_connected) {
+  auto conn = connect(7, "bob", 6556);
+  caf::anon_send(reg, closed_atom::value, conn.handle, no_dial,
+                 std::string{"connection closed by peer"});
+  run();
+  auto left = console.received<left_atom, peer_view>();
+  BOOST_REQUIRE_EQUAL(left.size(), 1u);
+  BOOST_CHECK_EQUAL(left[0].get_as<peer_view>(1).name, "bob");
+  auto peers = list();
+  BOOST_REQUIRE_EQUAL(peers.size(), 1u);
+  BOOST_CHECK(!peers[0].connected);
+  // Reconnecting is not a new peer.
+  connect(7, "bob", 6556);
+  BOOST_CHECK_EQUAL((console.received<found_atom, peer_view>().size()), 1u);
+  BOOST_CHECK(list()[0].connected);
+}
+
+BOOST_AUTO_TEST_CASE(bye_leaving_forgets_the_peer) {
+  auto conn = connect(7, "bob", 6556);
+  caf::anon_send(reg, bye_atom::value, conn.handle,
+                 bye{bye_code::leaving, "exit"});
+  caf::anon_send(reg, closed_atom::value, conn.handle, no_dial,
+                 std::string{"peer said bye"});
+  run();
+  BOOST_CHECK_EQUAL((console.received<left_atom, peer_view>().size()), 1u);
+  BOOST_CHECK(list().empty());
+}
+
+BOOST_AUTO_TEST_CASE(hello_updates_name_and_address_of_a_known_node) {
+  auto conn = connect(7, "bob", 6556);
+  caf::anon_send(reg, closed_atom::value, conn.handle, no_dial,
+                 std::string{"gone"});
+  run();
+  connect(7, "robert", 6600);
+  auto peers = list();
+  BOOST_REQUIRE_EQUAL(peers.size(), 1u);
+  BOOST_CHECK_EQUAL(peers[0].name, "robert");
+  BOOST_CHECK_EQUAL(peers[0].listen.port, 6600);
+}
+
+BOOST_AUTO_TEST_CASE(hello_from_ourselves_closes_the_connection) {
+  peer_address addr{"127.0.0.1", 6555};
+  caf::anon_send(reg, send_atom::value, addr, std::string{"to me"});
+  run();
+  auto conn = connect(5, "me", 6555, addr);
+  BOOST_REQUIRE_EQUAL(close_codes(conn).size(), 1u);
+  BOOST_CHECK(close_codes(conn)[0] == bye_code::self_connection);
+  BOOST_CHECK(list().empty());
+  BOOST_REQUIRE_EQUAL(notices().size(), 1u);
+  BOOST_CHECK_NE(notices()[0].find("this node itself"), std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(simultaneous_connects_keep_the_smaller_ids_link) {
+  // We are node 5. Node 7 is larger: the link we opened wins.
+  peer_address addr{"127.0.0.1", 6556};
+  caf::anon_send(reg, connect_atom::value, addr);
+  run();
+  auto inbound = connect(7, "bob", 6556);
+  auto outbound = connect(7, "bob", 6556, addr);
+  BOOST_CHECK(close_codes(outbound).empty());
+  BOOST_REQUIRE_EQUAL(close_codes(inbound).size(), 1u);
+  BOOST_CHECK(close_codes(inbound)[0] == bye_code::duplicate_connection);
+  // Closing the losing link is not a disconnect.
+  caf::anon_send(reg, closed_atom::value, inbound.handle, no_dial,
+                 std::string{"duplicate"});
+  run();
+  BOOST_CHECK((console.received<left_atom, peer_view>().empty()));
+  caf::anon_send(reg, send_atom::value, addr, std::string{"hi"});
+  run();
+  BOOST_CHECK_EQUAL(sent_texts(outbound).size(), 1u);
+}
+
+BOOST_AUTO_TEST_CASE(simultaneous_connects_with_a_smaller_peer_keep_its_link) {
+  // Node 3 is smaller than us (5): the link it opened wins.
+  peer_address addr{"127.0.0.1", 6556};
+  caf::anon_send(reg, connect_atom::value, addr);
+  run();
+  auto outbound = connect(3, "ann", 6556, addr);
+  auto inbound = connect(3, "ann", 6556);
+  BOOST_CHECK(close_codes(inbound).empty());
+  BOOST_REQUIRE_EQUAL(close_codes(outbound).size(), 1u);
+  BOOST_CHECK(close_codes(outbound)[0] == bye_code::duplicate_connection);
+}
+
+BOOST_AUTO_TEST_CASE(exit_closes_the_link_with_a_leaving_bye) {
+  auto conn = connect(7, "bob", 6556);
+  caf::anon_send(reg, discon_atom::value, peer_address{"127.0.0.1", 6556});
+  run();
+  BOOST_REQUIRE_EQUAL(close_codes(conn).size(), 1u);
+  BOOST_CHECK(close_codes(conn)[0] == bye_code::leaving);
+  caf::anon_send(reg, discon_atom::value, peer_address{"127.0.0.1", 9999});
+  run();
+  BOOST_REQUIRE_EQUAL(notices().size(), 1u);
+  BOOST_CHECK_EQUAL(notices()[0], "Not connected to 127.0.0.1:9999");
+}
+
+BOOST_AUTO_TEST_CASE(shutdown_says_bye_to_all_and_answers_when_all_closed) {
+  auto bob = connect(7, "bob", 6556);
+  auto carol = connect(8, "carol", 6557);
+  auto console_side = make_stand_in();
+  caf::send_as(console_side.handle, reg, shutdown_atom::value);
+  run();
+  // Not answered while connections are still open.
+  BOOST_CHECK(console_side.received<done_atom>().empty());
+  BOOST_CHECK(close_codes(bob) == std::vector<bye_code>{bye_code::leaving});
+  BOOST_CHECK(close_codes(carol) == std::vector<bye_code>{bye_code::leaving});
+  for (auto* conn : {&bob, &carol})
+    caf::anon_send(reg, closed_atom::value, conn->handle, no_dial,
+                   std::string{"closed"});
+  run();
+  BOOST_CHECK_EQUAL(console_side.received<done_atom>().size(), 1u);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
