@@ -83,8 +83,8 @@ BOOST_AUTO_TEST_CASE(invalid_input_returns_to_the_menu) {
   BOOST_CHECK(has(text, "***** Menu *****"));
   type({"1", "127.0.0.1", "port?"});
   BOOST_CHECK(has(output(), "Invalid input: not a port"));
-  BOOST_CHECK((registry.received<send_atom, peer_address, std::string>()
-                 .empty()));
+  BOOST_CHECK(
+      (registry.received<send_atom, peer_address, std::string>().empty()));
 }
 
 BOOST_AUTO_TEST_CASE(query_prints_the_registrys_answer) {
@@ -110,7 +110,7 @@ BOOST_AUTO_TEST_CASE(input_typed_while_waiting_is_handled_in_order) {
   BOOST_REQUIRE(ip_prompt != std::string::npos);
   BOOST_CHECK_LT(list_pos, ip_prompt);
   BOOST_CHECK_EQUAL(
-    (registry.received<send_atom, peer_address, std::string>().size()), 1u);
+      (registry.received<send_atom, peer_address, std::string>().size()), 1u);
 }
 
 BOOST_AUTO_TEST_CASE(connect_menu_dials_the_chosen_peer) {
@@ -172,7 +172,7 @@ BOOST_AUTO_TEST_CASE(end_of_input_quits_after_pending_lines) {
   caf::anon_send(con, eof_atom::value);
   run();
   BOOST_CHECK_EQUAL(
-    (registry.received<send_atom, peer_address, std::string>().size()), 1u);
+      (registry.received<send_atom, peer_address, std::string>().size()), 1u);
   BOOST_CHECK_EQUAL(registry.received<shutdown_atom>().size(), 1u);
   BOOST_CHECK_EQUAL(main.received<done_atom>().size(), 1u);
 }

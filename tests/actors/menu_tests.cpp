@@ -9,9 +9,7 @@ namespace {
 struct menu_fixture {
   menu m;
 
-  menu_fixture() {
-    m.start();
-  }
+  menu_fixture() { m.start(); }
 
   /// Feeds several lines; returns the last step.
   menu::step type(std::initializer_list<std::string_view> lines) {
@@ -31,14 +29,11 @@ struct menu_fixture {
     });
   }
 
-  bool at_menu() const {
-    return m.prompt() == "Enter choice: ";
-  }
+  bool at_menu() const { return m.prompt() == "Enter choice: "; }
 };
 
 peer_view peer(const std::string& name, uint16_t port, bool connected) {
-  return peer_view{node_id{}, name, peer_address{"127.0.0.1", port},
-                   connected};
+  return peer_view{node_id{}, name, peer_address{"127.0.0.1", port}, connected};
 }
 
 } // namespace
@@ -188,7 +183,7 @@ BOOST_AUTO_TEST_CASE(quit_and_end_of_input_quit_once) {
   other.start();
   other.feed("1");
   BOOST_CHECK(
-    std::holds_alternative<menu::quit_request>(other.end_of_input().req));
+      std::holds_alternative<menu::quit_request>(other.end_of_input().req));
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -24,7 +24,9 @@ struct registry_fixture : fixture {
       id[15] = ++ids;
       return id;
     };
-    cfg.now_ms = [] { return int64_t{1700000000000}; };
+    cfg.now_ms = [] {
+      return int64_t{1700000000000};
+    };
     reg = keep(sys.spawn(registry, std::move(cfg)));
     run();
   }

@@ -31,19 +31,20 @@ inline caf::behavior recorder(caf::event_based_actor* self,
                               std::shared_ptr<message_log> log,
                               std::shared_ptr<std::vector<peer_view>> peers) {
   self->set_default_handler(
-    [log](caf::scheduled_actor*, caf::message_view& x) -> caf::result<caf::message> {
-      log->push_back(x.move_content_to_message());
-      return caf::message{};
-    });
+      [log](caf::scheduled_actor*,
+            caf::message_view& x) -> caf::result<caf::message> {
+        log->push_back(x.move_content_to_message());
+        return caf::message{};
+      });
   return {
-    [log, peers](list_atom) {
-      log->push_back(caf::make_message(list_atom::value));
-      return peers ? *peers : std::vector<peer_view>{};
-    },
-    [log](shutdown_atom) {
-      log->push_back(caf::make_message(shutdown_atom::value));
-      return done_atom::value;
-    },
+      [log, peers](list_atom) {
+        log->push_back(caf::make_message(list_atom::value));
+        return peers ? *peers : std::vector<peer_view>{};
+      },
+      [log](shutdown_atom) {
+        log->push_back(caf::make_message(shutdown_atom::value));
+        return done_atom::value;
+      },
   };
 }
 
@@ -51,7 +52,7 @@ inline caf::behavior recorder(caf::event_based_actor* self,
 struct stand_in {
   std::shared_ptr<message_log> log = std::make_shared<message_log>();
   std::shared_ptr<std::vector<peer_view>> peers =
-    std::make_shared<std::vector<peer_view>>();
+      std::make_shared<std::vector<peer_view>>();
   caf::actor handle;
 
   /// The messages received whose elements are exactly `Ts...`.
@@ -80,10 +81,10 @@ struct fixture {
   }
 
   fixture()
-    : sys(configure(cfg)),
-      sched(dynamic_cast<caf::scheduler::test_coordinator&>(sys.scheduler())),
-      mpx(dynamic_cast<caf::io::network::test_multiplexer&>(
-        sys.middleman().backend())) {
+      : sys(configure(cfg)),
+        sched(dynamic_cast<caf::scheduler::test_coordinator&>(sys.scheduler())),
+        mpx(dynamic_cast<caf::io::network::test_multiplexer&>(
+            sys.middleman().backend())) {
     // nop
   }
 
