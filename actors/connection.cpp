@@ -55,9 +55,9 @@ void reject(connection_broker* self, const caf::error& err) {
 void on_hello(connection_broker* self, hello& msg) {
   auto& st = self->state;
   if (msg.version != protocol_version) {
-    auto reason = "peer speaks protocol version " +
-                  std::to_string(msg.version) + ", we speak " +
-                  std::to_string(protocol_version);
+    auto reason =
+        "peer speaks protocol version " + std::to_string(msg.version) +
+        ", this node requires version " + std::to_string(protocol_version);
     spdlog::warn("closing connection to {}: {}", who(self), reason);
     close_with(self, bye_code::unsupported_version, reason);
     return;
@@ -83,8 +83,8 @@ void on_message(connection_broker* self, message& msg) {
     self->send(st.cfg.registry, chat_atom::value,
                caf::actor_cast<caf::actor>(self), std::move(*x));
   } else if (auto x = std::get_if<bye>(&msg)) {
-    spdlog::info("{} said bye: {}", who(self),
-                 x->reason.empty() ? "(no reason)" : x->reason);
+    spdlog::debug("{} said bye: {}", who(self),
+                  x->reason.empty() ? "(no reason)" : x->reason);
     self->send(st.cfg.registry, bye_atom::value,
                caf::actor_cast<caf::actor>(self), std::move(*x));
     finish(self, "peer said bye");
@@ -140,6 +140,17 @@ size_t consume_preamble(connection_broker* self, const char* data,
                    who(self));
       finish(self, "legacy format");
       break;
+    case preamble_status::unsupported_version: {
+      auto reason = "peer speaks protocol version " +
+                    std::to_string(static_cast<uint8_t>(st.preamble.back())) +
+                    ", this node requires version " +
+                    std::to_string(protocol_version);
+      spdlog::warn("closing connection from {}: {}", who(self), reason);
+      // Framing is the same in every version, so the peer can read why.
+      st.phase = connection_phase::awaiting_hello;
+      close_with(self, bye_code::unsupported_version, reason);
+      break;
+    }
     case preamble_status::invalid:
       spdlog::warn("closing connection from {}: {}", who(self),
                    describe(make_error(ec::bad_preamble)));

@@ -17,7 +17,7 @@ void dial_once(caf::event_based_actor* self, peer_address addr,
   auto fd = connect_with_timeout(addr, cfg.connect_timeout);
   if (!fd) {
     auto reason = describe(fd.error());
-    spdlog::info("dialing {} failed: {}", to_string(addr), reason);
+    spdlog::debug("dialing {} failed: {}", to_string(addr), reason);
     self->send(cfg.connection.registry, dialfail_atom::value, addr, reason);
     return;
   }

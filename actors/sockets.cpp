@@ -88,8 +88,7 @@ caf::expected<listen_socket> open_listen_socket(const std::string& host,
                              : reinterpret_cast<sockaddr_in&>(bound).sin_port;
     return listen_socket{fd, ntohs(real_port)};
   }
-  return make_error(ec::connect_failed, "cannot listen on " + where + ": " +
-                                            errno_text(last_error));
+  return make_error(ec::listen_failed, where + ": " + errno_text(last_error));
 }
 
 caf::expected<caf::io::network::native_socket>

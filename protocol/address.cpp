@@ -43,7 +43,7 @@ bool has_space_or_control(std::string_view str) {
 }
 
 caf::error host_error(const char* what) {
-  return make_error(ec::invalid_name, what);
+  return make_error(ec::invalid_address, what);
 }
 
 } // namespace
@@ -65,14 +65,14 @@ caf::expected<peer_address> parse_peer_address(std::string_view text) {
     host = text.substr(1, close - 1);
     auto rest = text.substr(close + 1);
     if (rest.empty() || rest.front() != ':')
-      return make_error(ec::invalid_port, "missing ':PORT'");
+      return make_error(ec::invalid_address, "missing ':PORT'");
     port = rest.substr(1);
     if (!host.empty() && host.find(':') == std::string_view::npos)
       return host_error("brackets are only for IPv6 addresses");
   } else {
     auto colon = text.rfind(':');
     if (colon == std::string_view::npos)
-      return make_error(ec::invalid_port, "missing ':PORT'");
+      return make_error(ec::invalid_address, "missing ':PORT'");
     host = text.substr(0, colon);
     port = text.substr(colon + 1);
     if (host.find(':') != std::string_view::npos)

@@ -41,6 +41,10 @@ std::string to_string(ec x) {
       return "connect failed";
     case ec::identity_error:
       return "cannot load or store the node key";
+    case ec::invalid_address:
+      return "invalid address";
+    case ec::listen_failed:
+      return "cannot listen";
   }
   // A value outside the enum (e.g. a code from a newer build).
   return "unknown error " + std::to_string(static_cast<unsigned>(x));

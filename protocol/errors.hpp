@@ -44,6 +44,10 @@ enum class ec : uint8_t {
   connect_failed,
   /// The node's key file cannot be created, read, or is corrupt.
   identity_error,
+  /// A HOST:PORT text is malformed (no colon, bad host, bad brackets).
+  invalid_address,
+  /// A socket could not be bound or put into listening mode.
+  listen_failed,
 };
 
 /// Returns the human-readable reason for `x`.

@@ -13,20 +13,26 @@ preamble_status check_preamble(const char* data, size_t size) {
     return preamble_status::incomplete;
   if (data[0] != 0)
     return preamble_status::legacy_text;
-  auto n = std::min(size, preamble_size);
+  // Everything but the last byte (the version) must match exactly.
+  auto n = std::min(size, preamble_size - 1);
   if (!std::equal(data, data + n, preamble_v1.begin()))
     return preamble_status::invalid;
-  return n < preamble_size ? preamble_status::incomplete : preamble_status::ok;
+  if (size < preamble_size)
+    return preamble_status::incomplete;
+  return data[preamble_size - 1] == preamble_v1.back()
+             ? preamble_status::ok
+             : preamble_status::unsupported_version;
 }
 
 void append_frame(const message& msg, std::vector<char>& out) {
   auto start = out.size();
   out.resize(start + frame_header_size);
   encode_payload(msg, out);
+  // Patch the length in place: the payload's size is known only now.
   auto len = static_cast<uint32_t>(out.size() - start - frame_header_size);
-  std::vector<char> header;
-  detail::byte_writer{header}.u32(len);
-  std::copy(header.begin(), header.end(), out.begin() + start);
+  for (size_t i = 0; i < frame_header_size; ++i)
+    out[start + i] =
+        static_cast<char>(len >> (8 * (frame_header_size - 1 - i)));
 }
 
 frame_reader::frame_reader(uint32_t max_frame_size)

@@ -31,7 +31,9 @@ enum class preamble_status {
   ok,
   /// The first byte is not zero: the original app's text format.
   legacy_text,
-  /// Starts like ours but is not a valid preamble for this version.
+  /// Our preamble with a version byte we do not speak.
+  unsupported_version,
+  /// Starts with a zero byte but is not our preamble.
   invalid,
 };
 

@@ -276,6 +276,17 @@ BOOST_AUTO_TEST_CASE(wrong_protocol_version_in_hello_closes) {
   BOOST_CHECK(std::get<bye>(msgs[1]).code == bye_code::unsupported_version);
 }
 
+BOOST_AUTO_TEST_CASE(other_preamble_version_gets_a_bye_naming_ours) {
+  start();
+  peer_writes(buffer{0x00, 'P', 'C', 0x02});
+  BOOST_CHECK(closed_by_broker());
+  auto msgs = written();
+  BOOST_REQUIRE_EQUAL(msgs.size(), 1u);
+  auto last = std::get<bye>(msgs[0]);
+  BOOST_CHECK(last.code == bye_code::unsupported_version);
+  BOOST_CHECK_NE(last.reason.find("requires version 1"), std::string::npos);
+}
+
 BOOST_AUTO_TEST_CASE(silent_peer_times_out) {
   start();
   peer_writes(preamble());

@@ -86,7 +86,8 @@ BOOST_AUTO_TEST_CASE(rejects_bad_addresses_naming_the_problem) {
 
 BOOST_AUTO_TEST_CASE(port_errors_carry_the_port_code) {
   BOOST_TEST(code_of(parse_peer_address("host:0")) == ec::invalid_port);
-  BOOST_TEST(code_of(parse_peer_address("host")) == ec::invalid_port);
+  BOOST_TEST(code_of(parse_peer_address("host")) == ec::invalid_address);
+  BOOST_TEST(code_of(parse_peer_address(":80")) == ec::invalid_address);
 }
 
 BOOST_AUTO_TEST_CASE(parse_port_accepts_digits_in_range) {

@@ -100,8 +100,14 @@ BOOST_AUTO_TEST_CASE(preamble_classification) {
   BOOST_TEST(check(bytes({0x00, 'P', 'X'})) == preamble_status::invalid);
   BOOST_TEST(check(bytes({0x00, 0x00, 0x00, 0x10})) ==
              preamble_status::invalid);
-  BOOST_TEST(check(bytes({0x00, 'P', 'C', 0x00})) == preamble_status::invalid);
-  BOOST_TEST(check(bytes({0x00, 'P', 'C', 0x02})) == preamble_status::invalid);
+  // Our preamble, another version: told apart so the peer can be told why.
+  BOOST_TEST(check(bytes({0x00, 'P', 'C', 0x00})) ==
+             preamble_status::unsupported_version);
+  BOOST_TEST(check(bytes({0x00, 'P', 'C', 0x02})) ==
+             preamble_status::unsupported_version);
+  // Extra bytes after the preamble do not change the verdict.
+  BOOST_TEST(check(bytes({0x00, 'P', 'C', 0x01, 0x00, 0x00})) ==
+             preamble_status::ok);
 }
 
 BOOST_AUTO_TEST_CASE(preamble_constant_is_the_documented_bytes) {
