@@ -40,8 +40,20 @@ void close_with(connection_broker* self, bye_code code,
   auto& st = self->state;
   if (st.phase == connection_phase::closing)
     return;
+  if (st.phase == connection_phase::draining) {
+    // Our bye is out already.
+    finish(self, reason);
+    return;
+  }
   if (st.phase != connection_phase::awaiting_preamble)
     write(self, bye{code, reason.substr(0, max_bye_reason_bytes)});
+  if (code == bye_code::duplicate_connection &&
+      st.phase == connection_phase::established) {
+    // The peer may have chats in flight on this link: read them first.
+    st.phase = connection_phase::draining;
+    self->delayed_send(self, st.cfg.handshake_timeout, timeout_atom::value);
+    return;
+  }
   finish(self, reason);
 }
 
@@ -97,7 +109,8 @@ void on_message(connection_broker* self, message& msg) {
 void process_frames(connection_broker* self) {
   auto& st = self->state;
   while (st.phase == connection_phase::awaiting_hello ||
-         st.phase == connection_phase::established) {
+         st.phase == connection_phase::established ||
+         st.phase == connection_phase::draining) {
     auto frame = st.reader.next();
     if (frame.error) {
       reject(self, frame.error);
@@ -222,10 +235,14 @@ caf::behavior connection(connection_broker* self,
         if (st.phase == connection_phase::awaiting_preamble ||
             st.phase == connection_phase::awaiting_hello)
           reject(self, make_error(ec::handshake_timeout));
+        else if (st.phase == connection_phase::draining)
+          finish(self, "duplicate connection drained");
       },
       [self](send_atom, const chat& msg) {
-        if (self->state.phase == connection_phase::established)
-          write(self, msg);
+        if (self->state.phase != connection_phase::established)
+          return caf::result<void>{make_error(ec::connection_closing)};
+        write(self, msg);
+        return caf::result<void>{caf::unit};
       },
       [self](close_atom, const bye& msg) {
         close_with(self, msg.code, msg.reason);

@@ -35,6 +35,10 @@ enum class connection_phase {
   awaiting_hello,
   /// Hellos exchanged: chats flow.
   established,
+  /// We dropped this link as a duplicate: nothing more is sent, but chats
+  /// the peer wrote before it saw our bye are still read and delivered until
+  /// it closes (or the handshake timeout passes).
+  draining,
   /// We said bye or gave up; nothing more is read or sent.
   closing,
 };
@@ -68,7 +72,9 @@ constexpr size_t max_read_size = 65536;
 /// The broker that owns one TCP connection (either direction): checks the
 /// preamble, exchanges hellos, cuts frames, decodes and validates messages,
 /// reports them to the registry, and writes what the registry sends.
-/// Understands: (send_atom, chat), (close_atom, bye).
+/// Understands: (send_atom, chat), answered with an error once the link no
+/// longer sends, so the registry can send the chat elsewhere; and
+/// (close_atom, bye).
 caf::behavior connection(connection_broker* self,
                          caf::io::connection_handle hdl, connection_config cfg);
 

@@ -12,10 +12,30 @@ namespace {
 
 using registry_ptr = registry_actor::stateful_pointer<registry_state>;
 
-void send_chat(registry_ptr self, connection_id conn, std::string text) {
+void dial(registry_ptr self, const peer_address& addr);
+
+/// Hands `msg` to connection `conn`. If the connection turns out to be
+/// closing (or gone) before it wrote the chat, the chat goes out on the
+/// peer's next best link, or waits for a new one.
+void send_chat(registry_ptr self, connection_id conn, chat msg) {
   auto& st = self->state;
-  chat msg{st.cfg.make_message_id(), st.cfg.now_ms(), std::move(text)};
-  caf::anon_send(st.connections.at(conn), send_atom::value, std::move(msg));
+  auto peer = st.table.peer_of(conn);
+  self->request(st.connections.at(conn), caf::infinite, send_atom::value, msg)
+      .then([] {},
+            [self, conn, msg, peer](const caf::error&) {
+              auto& st = self->state;
+              if (!peer || st.shutting_down) {
+                spdlog::warn("a chat could not be sent: its connection closed");
+                return;
+              }
+              auto route = st.table.route(peer->id);
+              if (route && *route != conn) {
+                send_chat(self, *route, msg);
+                return;
+              }
+              st.outbox[peer->listen].push_back(msg);
+              dial(self, peer->listen);
+            });
 }
 
 void close_connection(registry_ptr self, connection_id conn, bye_code code,
@@ -43,8 +63,8 @@ void flush_outbox(registry_ptr self, const peer_address& addr,
   auto route = st.table.route(id);
   if (!route)
     return;
-  for (auto& text : i->second)
-    send_chat(self, *route, std::move(text));
+  for (auto& msg : i->second)
+    send_chat(self, *route, std::move(msg));
   st.outbox.erase(i);
 }
 
@@ -178,13 +198,14 @@ registry_actor::behavior_type registry(registry_ptr self, registry_config cfg) {
         auto& st = self->state;
         if (st.shutting_down)
           return;
+        chat msg{st.cfg.make_message_id(), st.cfg.now_ms(), std::move(text)};
         if (auto peer = st.table.find(addr)) {
           if (auto route = st.table.route(peer->id)) {
-            send_chat(self, *route, std::move(text));
+            send_chat(self, *route, std::move(msg));
             return;
           }
         }
-        st.outbox[addr].push_back(std::move(text));
+        st.outbox[addr].push_back(std::move(msg));
         dial(self, addr);
       },
       [self](discon_atom, const peer_address& addr) {

@@ -32,8 +32,8 @@ struct registry_state {
   dialer_actor dialer;
   /// Connections that completed their hello, by actor id.
   std::unordered_map<connection_id, caf::actor> connections;
-  /// Texts waiting for a connection to the address they were sent to.
-  std::map<peer_address, std::vector<std::string>> outbox;
+  /// Chats waiting for a connection to the address they were sent to.
+  std::map<peer_address, std::vector<chat>> outbox;
   /// Addresses with a dial in progress.
   std::set<peer_address> dialing;
   /// Set once quitting: answered when every connection and dial is done.

@@ -45,6 +45,8 @@ std::string to_string(ec x) {
       return "invalid address";
     case ec::listen_failed:
       return "cannot listen";
+    case ec::connection_closing:
+      return "connection is closing";
   }
   // A value outside the enum (e.g. a code from a newer build).
   return "unknown error " + std::to_string(static_cast<unsigned>(x));

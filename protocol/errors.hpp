@@ -48,6 +48,8 @@ enum class ec : uint8_t {
   invalid_address,
   /// A socket could not be bound or put into listening mode.
   listen_failed,
+  /// A message was handed to a connection that no longer sends.
+  connection_closing,
 };
 
 /// Returns the human-readable reason for `x`.

@@ -317,6 +317,44 @@ BOOST_AUTO_TEST_CASE(registry_commands_are_written_as_frames) {
   BOOST_CHECK_EQUAL(closed_reports(), 1u);
 }
 
+BOOST_AUTO_TEST_CASE(dropped_duplicate_still_delivers_chats_in_flight) {
+  establish_inbound();
+  caf::anon_send(conn, close_atom::value,
+                 bye{bye_code::duplicate_connection, "duplicate connection"});
+  run();
+  BOOST_CHECK(std::get<bye>(written().back()).code ==
+              bye_code::duplicate_connection);
+  // The peer wrote a chat before it saw our bye: it still arrives.
+  peer_writes(frame_of(make_chat("in flight")));
+  BOOST_REQUIRE_EQUAL(chats_reported().size(), 1u);
+  BOOST_CHECK_EQUAL(chats_reported()[0].text, "in flight");
+  BOOST_CHECK(!closed_by_broker());
+  // Nothing new goes out on it: the registry hears so and reroutes.
+  auto refused = std::make_shared<bool>(false);
+  keep(sys.spawn([=](caf::event_based_actor* self) {
+    self->request(conn, caf::infinite, send_atom::value, make_chat("late"))
+        .then([] {}, [=](const caf::error&) { *refused = true; });
+  }));
+  run();
+  BOOST_CHECK(*refused);
+  BOOST_CHECK_EQUAL(written().size(), 2u);
+  // It closes once the peer answers our bye with its own.
+  peer_writes(frame_of(bye{bye_code::duplicate_connection, "ok"}));
+  BOOST_CHECK(closed_by_broker());
+  BOOST_CHECK_EQUAL(closed_reports(), 1u);
+}
+
+BOOST_AUTO_TEST_CASE(dropped_duplicate_gives_up_after_the_timeout) {
+  establish_inbound();
+  caf::anon_send(conn, close_atom::value,
+                 bye{bye_code::duplicate_connection, "duplicate connection"});
+  run();
+  BOOST_CHECK(!closed_by_broker());
+  sched.advance_time(std::chrono::seconds(10));
+  run();
+  BOOST_CHECK(closed_by_broker());
+}
+
 BOOST_AUTO_TEST_CASE(peer_bye_is_reported_then_the_connection_closes) {
   establish_inbound();
   peer_writes(frame_of(bye{bye_code::leaving, "exit"}));

@@ -1,5 +1,7 @@
 #include "actors/registry.hpp"
 
+#include "protocol/errors.hpp"
+
 #include "support/fixture.hpp"
 
 using namespace p2pchat;
@@ -251,6 +253,31 @@ BOOST_AUTO_TEST_CASE(simultaneous_connects_with_a_smaller_peer_keep_its_link) {
   BOOST_CHECK(close_codes(inbound).empty());
   BOOST_REQUIRE_EQUAL(close_codes(outbound).size(), 1u);
   BOOST_CHECK(close_codes(outbound)[0] == bye_code::duplicate_connection);
+}
+
+BOOST_AUTO_TEST_CASE(chat_refused_by_a_closing_link_is_sent_again) {
+  // A connection that already stopped sending answers with an error.
+  auto closing = sys.spawn([](caf::event_based_actor*) -> caf::behavior {
+    return {[](send_atom, const chat&) -> caf::error {
+      return make_error(ec::connection_closing);
+    }};
+  });
+  keep(closing);
+  hello msg{protocol_version, make_id(7), "bob", 6556, 0};
+  caf::anon_send(reg, hello_atom::value, closing,
+                 peer_address{"127.0.0.1", 40000}, no_dial, msg);
+  run();
+  caf::anon_send(reg, send_atom::value, peer_address{"127.0.0.1", 6556},
+                 std::string{"must arrive"});
+  run();
+  // No other link: the registry dials bob's listening address ...
+  auto dials = dialer.received<dial_atom, peer_address>();
+  BOOST_REQUIRE_EQUAL(dials.size(), 1u);
+  BOOST_CHECK_EQUAL(to_string(dials[0].get_as<peer_address>(1)),
+                    "127.0.0.1:6556");
+  // ... and the new link carries the chat.
+  auto fresh = connect(7, "bob", 6556, peer_address{"127.0.0.1", 6556});
+  BOOST_CHECK(sent_texts(fresh) == std::vector<std::string>{"must arrive"});
 }
 
 BOOST_AUTO_TEST_CASE(exit_closes_the_link_with_a_leaving_bye) {
