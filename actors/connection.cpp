@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "protocol/errors.hpp"
+#include "protocol/legacy.hpp"
 
 namespace p2pchat {
 
@@ -26,7 +27,8 @@ void finish(connection_broker* self, const std::string& reason) {
   if (!st.reported_closed) {
     st.reported_closed = true;
     self->send(st.cfg.registry, closed_atom::value,
-               caf::actor_cast<caf::actor>(self), st.cfg.dialed, reason);
+               caf::actor_cast<caf::actor>(self), st.cfg.dialed, !st.peer_spoke,
+               reason);
   }
   st.phase = connection_phase::closing;
   // close() still sends what is buffered (e.g. a bye) before closing.
@@ -147,12 +149,10 @@ size_t consume_preamble(connection_broker* self, const char* data,
       write(self, st.cfg.local_hello);
       break;
     case preamble_status::legacy_text:
-      // The original app's plain-text format is not spoken yet.
-      spdlog::warn("closing connection from {}: plain-text (legacy) format "
-                   "is not supported",
-                   who(self));
-      finish(self, "legacy format");
-      break;
+      // The original app: its whole text arrives, then it closes.
+      st.phase = connection_phase::legacy_reading;
+      self->delayed_send(self, st.cfg.legacy_read_timeout, timeout_atom::value);
+      return 0;
     case preamble_status::unsupported_version: {
       auto reason = "peer speaks protocol version " +
                     std::to_string(static_cast<uint8_t>(st.preamble.back())) +
@@ -171,6 +171,32 @@ size_t consume_preamble(connection_broker* self, const char* data,
       break;
   }
   return used;
+}
+
+/// Collects the original app's text; drops it as soon as it is too long.
+void read_legacy(connection_broker* self, const char* data, size_t size) {
+  auto& st = self->state;
+  if (st.legacy_text.size() + size > max_legacy_bytes) {
+    spdlog::warn("dropping plain-text message from {}: more than {} bytes",
+                 who(self), max_legacy_bytes);
+    finish(self, "legacy text too long");
+    return;
+  }
+  st.legacy_text.append(data, size);
+}
+
+/// The sender closed: its text is complete.
+void deliver_legacy(connection_broker* self) {
+  auto& st = self->state;
+  auto msg = parse_legacy(st.legacy_text);
+  if (!msg) {
+    spdlog::warn("dropping plain-text message from {}: {}", who(self),
+                 describe(msg.error()));
+    finish(self, "malformed legacy text");
+    return;
+  }
+  self->send(st.cfg.registry, legacy_atom::value, std::move(*msg));
+  finish(self, "legacy text delivered");
 }
 
 /// Grows the read size while reads fill it and shrinks it when they do not.
@@ -210,17 +236,27 @@ caf::behavior connection(connection_broker* self,
     buf.insert(buf.end(), preamble_v1.begin(), preamble_v1.end());
     write(self, st.cfg.local_hello);
   }
-  self->delayed_send(self, st.cfg.handshake_timeout, timeout_atom::value);
+  // A dialed peer that keeps silent is likely the original app, which never
+  // answers: give up on it sooner.
+  self->delayed_send(self,
+                     st.cfg.dialed.host.empty() ? st.cfg.handshake_timeout
+                                                : st.cfg.legacy_detect_timeout,
+                     timeout_atom::value);
   return {
       [self](const caf::io::new_data_msg& msg) {
         auto& st = self->state;
         auto data = msg.buf.data();
         auto size = msg.buf.size();
+        st.peer_spoke = true;
         adapt_read_size(self, size);
         if (st.phase == connection_phase::awaiting_preamble) {
           auto used = consume_preamble(self, data, size);
           data += used;
           size -= used;
+        }
+        if (st.phase == connection_phase::legacy_reading) {
+          read_legacy(self, data, size);
+          return;
         }
         if (st.phase == connection_phase::closing)
           return;
@@ -228,12 +264,20 @@ caf::behavior connection(connection_broker* self,
         process_frames(self);
       },
       [self](const caf::io::connection_closed_msg&) {
-        finish(self, "connection closed by peer");
+        if (self->state.phase == connection_phase::legacy_reading)
+          deliver_legacy(self);
+        else
+          finish(self, "connection closed by peer");
       },
       [self](timeout_atom) {
         auto& st = self->state;
-        if (st.phase == connection_phase::awaiting_preamble ||
-            st.phase == connection_phase::awaiting_hello)
+        if (st.phase == connection_phase::legacy_reading) {
+          spdlog::warn("dropping plain-text message from {}: sender did not "
+                       "close within {} ms",
+                       who(self), st.cfg.legacy_read_timeout.count());
+          finish(self, "legacy read timeout");
+        } else if (st.phase == connection_phase::awaiting_preamble ||
+                   st.phase == connection_phase::awaiting_hello)
           reject(self, make_error(ec::handshake_timeout));
         else if (st.phase == connection_phase::draining)
           finish(self, "duplicate connection drained");

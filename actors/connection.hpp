@@ -21,8 +21,14 @@ struct connection_config {
   /// the peer's preamble (inbound).
   hello local_hello;
   uint32_t max_frame_size = default_max_frame_size;
-  /// Time allowed for the peer's preamble and hello.
+  /// Time allowed for an accepted connection's preamble and hello.
   std::chrono::milliseconds handshake_timeout{10000};
+  /// Time a dialed peer has to answer with its hello; one that stays silent
+  /// (or closes without a byte) is taken for the original app.
+  std::chrono::milliseconds legacy_detect_timeout{2000};
+  /// Time an accepted connection in the original format has to deliver its
+  /// text and close.
+  std::chrono::milliseconds legacy_read_timeout{3000};
   /// The address we dialed; an empty host for accepted connections.
   peer_address dialed;
 };
@@ -33,6 +39,9 @@ enum class connection_phase {
   awaiting_preamble,
   /// Waiting for the peer's hello.
   awaiting_hello,
+  /// Inbound in the original app's format: collecting its one text until
+  /// the sender closes.
+  legacy_reading,
   /// Hellos exchanged: chats flow.
   established,
   /// We dropped this link as a duplicate: nothing more is sent, but chats
@@ -54,6 +63,10 @@ struct connection_state {
   peer_address remote;
   /// The peer's name once its hello arrived, for log lines.
   std::string peer_name;
+  /// The text of an inbound connection in the original format.
+  std::string legacy_text;
+  /// False until the peer sent its first byte.
+  bool peer_spoke = false;
   /// Current read size: grows while reads fill it, shrinks when idle.
   size_t read_size = 0;
   /// True once the registry was told that this connection is gone.

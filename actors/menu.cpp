@@ -45,7 +45,8 @@ std::optional<size_t> parse_index(std::string_view text) {
 
 std::string peer_line(size_t index, const peer_view& peer) {
   return std::to_string(index) + ". " + display_name(peer) + " - " +
-         (peer.connected ? "Connected" : "Not connected");
+         (peer.connected ? "Connected" : "Not connected") +
+         (peer.legacy ? " (legacy)" : "");
 }
 
 } // namespace

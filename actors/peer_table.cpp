@@ -24,6 +24,8 @@ peer_table::on_hello(connection_id conn, bool we_initiated, const node_id& id,
     else
       ++i;
   }
+  // A p2pchat node answers here after all.
+  legacy_.erase(listen);
   auto [pos, inserted] = peers_.try_emplace(id);
   auto& peer = pos->second;
   if (inserted) {
@@ -115,6 +117,8 @@ std::optional<peer_view> peer_table::find(const peer_address& addr) const {
   for (auto& [id, peer] : peers_)
     if (peer.listen == addr)
       return view_of(peer);
+  if (auto i = legacy_.find(addr); i != legacy_.end())
+    return view_of(i->second);
   return std::nullopt;
 }
 
@@ -129,14 +133,16 @@ std::optional<peer_view> peer_table::peer_of(connection_id conn) const {
 }
 
 std::vector<peer_view> peer_table::list() const {
-  std::vector<const known_peer*> sorted;
+  std::vector<std::pair<uint64_t, peer_view>> sorted;
   for (auto& [id, peer] : peers_)
-    sorted.push_back(&peer);
+    sorted.emplace_back(peer.first_seen, view_of(peer));
+  for (auto& [addr, peer] : legacy_)
+    sorted.emplace_back(peer.first_seen, view_of(peer));
   std::sort(sorted.begin(), sorted.end(),
-            [](auto* x, auto* y) { return x->first_seen < y->first_seen; });
+            [](auto& x, auto& y) { return x.first < y.first; });
   std::vector<peer_view> result;
-  for (auto* peer : sorted)
-    result.push_back(view_of(*peer));
+  for (auto& entry : sorted)
+    result.push_back(std::move(entry.second));
   return result;
 }
 
@@ -153,7 +159,50 @@ bool peer_table::connected(const node_id& id) const {
 }
 
 peer_view peer_table::view_of(const known_peer& peer) const {
-  return peer_view{peer.id, peer.name, peer.listen, connected(peer.id)};
+  return peer_view{peer.id, peer.name, peer.listen, connected(peer.id), false};
+}
+
+peer_view peer_table::view_of(const legacy_peer& peer) {
+  return peer_view{node_id{}, peer.name, peer.listen, peer.connected, true};
+}
+
+bool peer_table::mark_legacy(const peer_address& addr) {
+  auto [pos, inserted] = legacy_.try_emplace(addr);
+  if (inserted)
+    pos->second = legacy_peer{"unknown", addr, false, next_order_++};
+  return inserted;
+}
+
+std::pair<peer_view, bool> peer_table::on_legacy(const legacy_message& msg) {
+  auto inserted = mark_legacy(msg.sender);
+  auto& peer = legacy_[msg.sender];
+  peer.name = msg.name;
+  return {view_of(peer), inserted};
+}
+
+void peer_table::set_legacy_connected(const peer_address& addr, bool value) {
+  if (auto i = legacy_.find(addr); i != legacy_.end())
+    i->second.connected = value;
+}
+
+std::optional<peer_view> peer_table::forget_legacy(const peer_address& addr) {
+  auto i = legacy_.find(addr);
+  if (i == legacy_.end())
+    return std::nullopt;
+  auto result = view_of(i->second);
+  legacy_.erase(i);
+  return result;
+}
+
+bool peer_table::is_legacy(const peer_address& addr) const {
+  return legacy_.count(addr) > 0;
+}
+
+std::vector<peer_address> peer_table::legacy_addresses() const {
+  std::vector<peer_address> result;
+  for (auto& [addr, peer] : legacy_)
+    result.push_back(addr);
+  return result;
 }
 
 } // namespace p2pchat

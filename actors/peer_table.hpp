@@ -23,6 +23,17 @@ struct known_peer {
   uint64_t first_seen = 0;
 };
 
+/// A peer that speaks only the original app's plain-text format. It has no
+/// node id and no link: it is known by its listening address.
+struct legacy_peer {
+  /// "unknown" until it sends us a message.
+  std::string name;
+  peer_address listen;
+  /// It said "connect" (or we did), in the original app's sense.
+  bool connected = false;
+  uint64_t first_seen = 0;
+};
+
 /// One live connection that completed its hello.
 struct live_connection {
   node_id peer;
@@ -93,8 +104,33 @@ public:
   /// True if `id` has at least one live connection.
   bool connected(const node_id& id) const;
 
+  // -- peers speaking the original format ------------------------------------
+
+  /// Marks `addr` as speaking the original format (a --legacy-peer, or a
+  /// dialed address that never answered with a hello). Returns true if the
+  /// address was not marked before.
+  bool mark_legacy(const peer_address& addr);
+
+  /// Records a message in the original format and learns (or updates) its
+  /// sender's name. Returns the sender, and true if it was not known before.
+  std::pair<peer_view, bool> on_legacy(const legacy_message& msg);
+
+  /// Sets whether the legacy peer at `addr` counts as connected.
+  void set_legacy_connected(const peer_address& addr, bool value);
+
+  /// Forgets the legacy peer at `addr` (it said "exit").
+  std::optional<peer_view> forget_legacy(const peer_address& addr);
+
+  /// True if `addr` speaks the original format.
+  bool is_legacy(const peer_address& addr) const;
+
+  /// Every legacy peer's address (to say "exit" to on quit).
+  std::vector<peer_address> legacy_addresses() const;
+
 private:
   peer_view view_of(const known_peer& peer) const;
+
+  static peer_view view_of(const legacy_peer& peer);
 
   /// Applies the duplicate rules to `id`'s links.
   std::vector<connection_id> duplicates_of(const node_id& id) const;
@@ -105,6 +141,7 @@ private:
   node_id self_;
   std::map<node_id, known_peer> peers_;
   std::map<connection_id, live_connection> links_;
+  std::map<peer_address, legacy_peer> legacy_;
   uint64_t next_order_ = 0;
 };
 

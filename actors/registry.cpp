@@ -1,5 +1,7 @@
 #include "actors/registry.hpp"
 
+#include "protocol/errors.hpp"
+
 #include <chrono>
 #include <random>
 
@@ -49,7 +51,7 @@ void close_connection(registry_ptr self, connection_id conn, bye_code code,
 void check_shutdown_done(registry_ptr self) {
   auto& st = self->state;
   if (st.shutting_down && st.connections.empty() && st.dialing.empty() &&
-      st.shutdown_done.pending())
+      st.legacy_in_flight == 0 && st.shutdown_done.pending())
     st.shutdown_done.deliver(done_atom::value);
 }
 
@@ -89,6 +91,66 @@ void dial(registry_ptr self, const peer_address& addr) {
     self->send(self->state.dialer, dial_atom::value, addr);
 }
 
+/// Sends `text` in the original format (a connection of its own).
+void legacy_send(registry_ptr self, const peer_address& addr,
+                 std::string text) {
+  ++self->state.legacy_in_flight;
+  self->send(self->state.dialer, lsend_atom::value, addr, std::move(text));
+}
+
+/// A dialed address accepted our connection but never said a word: the
+/// original app. Sends it what was queued, in its format.
+void switch_to_legacy(registry_ptr self, const peer_address& addr) {
+  auto& st = self->state;
+  st.dialing.erase(addr);
+  st.table.mark_legacy(addr);
+  self->send(st.cfg.console, notice_atom::value,
+             to_string(addr) + " does not answer in the p2pchat protocol: "
+                               "using the original plain-text format");
+  if (st.bootstrap.count(addr) > 0)
+    legacy_send(self, addr, std::string{legacy_hello_text});
+  if (auto i = st.outbox.find(addr); i != st.outbox.end()) {
+    for (auto& msg : i->second)
+      legacy_send(self, addr, std::move(msg.text));
+    st.outbox.erase(i);
+  }
+}
+
+void on_legacy(registry_ptr self, const legacy_message& msg) {
+  auto& st = self->state;
+  if (is_legacy_exit(msg.text)) {
+    if (auto gone = st.table.forget_legacy(msg.sender))
+      self->send(st.cfg.console, left_atom::value, *gone);
+    return;
+  }
+  auto [peer, is_new] = st.table.on_legacy(msg);
+  if (is_new)
+    self->send(st.cfg.console, found_atom::value, peer);
+  if (is_legacy_connect(msg.text)) {
+    st.table.set_legacy_connected(msg.sender, true);
+    self->send(st.cfg.console, notice_atom::value,
+               display_name(peer) + " connected");
+    return;
+  }
+  self->send(st.cfg.console, chat_atom::value, peer, msg.text);
+}
+
+void on_legacy_sent(registry_ptr self, const peer_address& addr,
+                    const std::string& text, const caf::error& err) {
+  auto& st = self->state;
+  --st.legacy_in_flight;
+  if (err) {
+    self->send(st.cfg.console, notice_atom::value,
+               "Could not send to " + to_string(addr) +
+                   " in the original format: " + describe(err));
+  } else if (is_legacy_connect(text)) {
+    st.table.set_legacy_connected(addr, true);
+  } else if (is_legacy_exit(text)) {
+    st.table.set_legacy_connected(addr, false);
+  }
+  check_shutdown_done(self);
+}
+
 void on_hello(registry_ptr self, caf::actor conn, const peer_address& remote,
               const peer_address& dialed, const hello& msg) {
   auto& st = self->state;
@@ -121,16 +183,21 @@ void on_hello(registry_ptr self, caf::actor conn, const peer_address& remote,
 }
 
 void on_closed(registry_ptr self, const caf::actor& conn,
-               const peer_address& dialed, const std::string& reason) {
+               const peer_address& dialed, bool peer_silent,
+               const std::string& reason) {
   auto& st = self->state;
   st.connections.erase(conn.id());
   auto outcome = st.table.on_closed(conn.id());
   if (outcome.peer_disconnected)
     self->send(st.cfg.console, left_atom::value, outcome.peer);
   if (!outcome.registered && !dialed.host.empty() &&
-      st.dialing.count(dialed) > 0)
+      st.dialing.count(dialed) > 0) {
     // Connected, but the handshake never completed.
-    fail_dial(self, dialed, reason);
+    if (peer_silent)
+      switch_to_legacy(self, dialed);
+    else
+      fail_dial(self, dialed, reason);
+  }
   check_shutdown_done(self);
 }
 
@@ -189,8 +256,22 @@ registry_actor::behavior_type registry(registry_ptr self, registry_config cfg) {
         self->send(st.cfg.console, left_atom::value, *peer);
       },
       [self](closed_atom, const caf::actor& conn, const peer_address& dialed,
-             const std::string& reason) {
-        on_closed(self, conn, dialed, reason);
+             bool peer_silent, const std::string& reason) {
+        on_closed(self, conn, dialed, peer_silent, reason);
+      },
+      [self](legacy_atom, const legacy_message& msg) { on_legacy(self, msg); },
+      [self](lsent_atom, const peer_address& addr, const std::string& text,
+             const caf::error& err) { on_legacy_sent(self, addr, text, err); },
+      [self](bootstrap_atom, const peer_address& addr) {
+        auto& st = self->state;
+        st.bootstrap.insert(addr);
+        if (st.table.is_legacy(addr))
+          legacy_send(self, addr, std::string{legacy_hello_text});
+        else
+          dial(self, addr);
+      },
+      [self](legacy_atom, const peer_address& addr) {
+        self->state.table.mark_legacy(addr);
       },
       [self](dialfail_atom, const peer_address& addr,
              const std::string& reason) { fail_dial(self, addr, reason); },
@@ -198,6 +279,10 @@ registry_actor::behavior_type registry(registry_ptr self, registry_config cfg) {
         auto& st = self->state;
         if (st.shutting_down)
           return;
+        if (st.table.is_legacy(addr)) {
+          legacy_send(self, addr, std::move(text));
+          return;
+        }
         chat msg{st.cfg.make_message_id(), st.cfg.now_ms(), std::move(text)};
         if (auto peer = st.table.find(addr)) {
           if (auto route = st.table.route(peer->id)) {
@@ -210,6 +295,10 @@ registry_actor::behavior_type registry(registry_ptr self, registry_config cfg) {
       },
       [self](discon_atom, const peer_address& addr) {
         auto& st = self->state;
+        if (st.table.is_legacy(addr)) {
+          legacy_send(self, addr, std::string{legacy_exit_text});
+          return;
+        }
         auto peer = st.table.find(addr);
         if (!peer || !peer->connected) {
           self->send(st.cfg.console, notice_atom::value,
@@ -223,6 +312,11 @@ registry_actor::behavior_type registry(registry_ptr self, registry_config cfg) {
       },
       [self](connect_atom, const peer_address& addr) {
         auto& st = self->state;
+        if (st.table.is_legacy(addr)) {
+          // The original app's way of saying "count me as connected".
+          legacy_send(self, addr, std::string{legacy_connect_text});
+          return;
+        }
         if (auto peer = st.table.find(addr); peer && peer->connected) {
           self->send(st.cfg.console, notice_atom::value,
                      "Already connected to " + display_name(*peer));
@@ -237,11 +331,15 @@ registry_actor::behavior_type registry(registry_ptr self, registry_config cfg) {
         for (auto& kvp : st.connections)
           caf::anon_send(kvp.second, close_atom::value,
                          bye{bye_code::leaving, "quit"});
+        // The original app forgets us only when told "exit".
+        for (auto& addr : st.table.legacy_addresses())
+          legacy_send(self, addr, std::string{legacy_exit_text});
         for (auto& kvp : st.outbox)
           if (st.dialing.count(kvp.first) == 0)
             spdlog::warn("quit: {} message(s) to {} not sent",
                          kvp.second.size(), to_string(kvp.first));
-        if (st.connections.empty() && st.dialing.empty())
+        if (st.connections.empty() && st.dialing.empty() &&
+            st.legacy_in_flight == 0)
           return done_atom::value;
         st.shutdown_done = self->make_response_promise<done_atom>();
         return st.shutdown_done;

@@ -34,6 +34,11 @@ struct registry_state {
   std::unordered_map<connection_id, caf::actor> connections;
   /// Chats waiting for a connection to the address they were sent to.
   std::map<peer_address, std::vector<chat>> outbox;
+  /// Bootstrap peers: greeted with "Hello!" if they speak the original
+  /// format, as the original app greeted its mandatory peer.
+  std::set<peer_address> bootstrap;
+  /// Texts handed to the dialer in the original format, not yet reported.
+  size_t legacy_in_flight = 0;
   /// Addresses with a dial in progress.
   std::set<peer_address> dialing;
   /// Set once quitting: answered when every connection and dial is done.

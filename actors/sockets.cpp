@@ -4,6 +4,7 @@
 #include <cstring>
 #include <memory>
 
+#include <arpa/inet.h>
 #include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -126,6 +127,44 @@ connect_with_timeout(const peer_address& addr,
   }
   return make_error(ec::connect_failed,
                     to_string(addr) + ": " + errno_text(last_error));
+}
+
+caf::expected<std::string> local_host_of(caf::io::network::native_socket fd) {
+  sockaddr_storage addr{};
+  socklen_t len = sizeof(addr);
+  if (getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0)
+    return make_error(ec::connect_failed,
+                      "cannot read local address: " + errno_text(errno));
+  char buf[INET6_ADDRSTRLEN] = {};
+  const void* src = addr.ss_family == AF_INET6
+                        ? static_cast<const void*>(
+                              &reinterpret_cast<sockaddr_in6&>(addr).sin6_addr)
+                        : static_cast<const void*>(
+                              &reinterpret_cast<sockaddr_in&>(addr).sin_addr);
+  if (inet_ntop(addr.ss_family, src, buf, sizeof(buf)) == nullptr)
+    return make_error(ec::connect_failed,
+                      "cannot read local address: " + errno_text(errno));
+  return normalize_host(buf);
+}
+
+caf::error write_all(caf::io::network::native_socket fd, std::string_view bytes,
+                     std::chrono::milliseconds timeout) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (!bytes.empty()) {
+    auto n = send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL);
+    if (n > 0) {
+      bytes.remove_prefix(static_cast<size_t>(n));
+      continue;
+    }
+    if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+      return make_error(ec::connect_failed, "write: " + errno_text(errno));
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    pollfd pfd{fd, POLLOUT, 0};
+    if (left.count() <= 0 || poll(&pfd, 1, static_cast<int>(left.count())) == 0)
+      return make_error(ec::connect_failed, "write timed out");
+  }
+  return caf::none;
 }
 
 } // namespace p2pchat

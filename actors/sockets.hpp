@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 #include <caf/expected.hpp>
 #include <caf/io/network/native_socket.hpp>
@@ -28,6 +29,15 @@ caf::expected<listen_socket> open_listen_socket(const std::string& host,
 /// non-blocking connected socket, or a reason naming the address.
 caf::expected<caf::io::network::native_socket>
 connect_with_timeout(const peer_address& addr,
+                     std::chrono::milliseconds timeout);
+
+/// The local IP address of the connected socket `fd` (normalized like
+/// `normalize_host`).
+caf::expected<std::string> local_host_of(caf::io::network::native_socket fd);
+
+/// Writes all of `bytes` to the non-blocking socket `fd`, giving up after
+/// `timeout`. Blocks the calling thread.
+caf::error write_all(caf::io::network::native_socket fd, std::string_view bytes,
                      std::chrono::milliseconds timeout);
 
 } // namespace p2pchat

@@ -12,6 +12,7 @@
 #include <caf/typed_actor.hpp>
 
 #include "protocol/address.hpp"
+#include "protocol/legacy.hpp"
 #include "protocol/messages.hpp"
 #include "protocol/node_id.hpp"
 
@@ -19,6 +20,7 @@ namespace p2pchat {
 
 // -- atoms ------------------------------------------------------------------
 
+using bootstrap_atom = caf::atom_constant<caf::atom("bootstrap")>;
 using bye_atom = caf::atom_constant<caf::atom("bye")>;
 using chat_atom = caf::atom_constant<caf::atom("chat")>;
 using close_atom = caf::atom_constant<caf::atom("close")>;
@@ -33,6 +35,9 @@ using found_atom = caf::atom_constant<caf::atom("found")>;
 using hello_atom = caf::atom_constant<caf::atom("hello")>;
 using input_atom = caf::atom_constant<caf::atom("input")>;
 using left_atom = caf::atom_constant<caf::atom("left")>;
+using legacy_atom = caf::atom_constant<caf::atom("legacy")>;
+using lsend_atom = caf::atom_constant<caf::atom("lsend")>;
+using lsent_atom = caf::atom_constant<caf::atom("lsent")>;
 using list_atom = caf::atom_constant<caf::atom("list")>;
 using notice_atom = caf::atom_constant<caf::atom("notice")>;
 using send_atom = caf::atom_constant<caf::atom("send")>;
@@ -48,13 +53,17 @@ struct peer_view {
   std::string name;
   /// The peer's listening address (socket IP + port from its hello).
   peer_address listen;
+  /// Connected: a live p2pchat link, or, for a legacy peer, it said
+  /// "connect" (the original app's notion).
   bool connected = false;
+  /// Speaks only the original app's plain-text format; `id` is all zeros.
+  bool legacy = false;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, peer_view& x) {
   return f(caf::meta::type_name("peer_view"), x.id, x.name, x.listen,
-           x.connected);
+           x.connected, x.legacy);
 }
 
 /// Renders "NAME [IP:PORT]", the way every console line names a peer.
@@ -73,8 +82,13 @@ using registry_actor = caf::typed_actor<
     caf::reacts_to<chat_atom, caf::actor, chat>,
     // A connection's peer said goodbye.
     caf::reacts_to<bye_atom, caf::actor, bye>,
-    // A connection is gone (with the address it dialed, and why).
-    caf::reacts_to<closed_atom, caf::actor, peer_address, std::string>,
+    // A connection is gone: the address it dialed, whether the peer stayed
+    // silent (never sent a byte: an original app, when we dialed), and why.
+    caf::reacts_to<closed_atom, caf::actor, peer_address, bool, std::string>,
+    // A connection received a message in the original app's format.
+    caf::reacts_to<legacy_atom, legacy_message>,
+    // The dialer sent a text in the original format (error: why it failed).
+    caf::reacts_to<lsent_atom, peer_address, std::string, caf::error>,
     // The dialer could not connect to an address.
     caf::reacts_to<dialfail_atom, peer_address, std::string>,
     // The user sends a text to a listening address.
@@ -83,6 +97,11 @@ using registry_actor = caf::typed_actor<
     caf::reacts_to<discon_atom, peer_address>,
     // The user asks to connect to a known peer.
     caf::reacts_to<connect_atom, peer_address>,
+    // A --peer at start: dial it, and greet it with "Hello!" if it turns out
+    // to speak the original format.
+    caf::reacts_to<bootstrap_atom, peer_address>,
+    // A --legacy-peer at start: known to speak the original format.
+    caf::reacts_to<legacy_atom, peer_address>,
     // The console lists the peer table.
     caf::replies_to<list_atom>::with<std::vector<peer_view>>,
     // Quit: say bye to every peer; answers once all connections closed.
@@ -105,7 +124,10 @@ using console_actor = caf::typed_actor<
     // Any other line for the user (errors, status).
     caf::reacts_to<notice_atom, std::string>>;
 
-/// Opens outgoing connections without blocking the multiplexer.
-using dialer_actor = caf::typed_actor<caf::reacts_to<dial_atom, peer_address>>;
+/// Opens outgoing connections without blocking the multiplexer, and sends
+/// texts in the original format (one connection per text).
+using dialer_actor =
+    caf::typed_actor<caf::reacts_to<dial_atom, peer_address>,
+                     caf::reacts_to<lsend_atom, peer_address, std::string>>;
 
 } // namespace p2pchat

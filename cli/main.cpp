@@ -56,6 +56,8 @@ int run_node(const node_options& opts, const identity& me,
     result.registry = std::move(registry);
     result.local_hello = local_hello;
     result.handshake_timeout = opts.handshake_timeout;
+    result.legacy_detect_timeout = opts.legacy_detect_timeout;
+    result.legacy_read_timeout = opts.legacy_read_timeout;
     return result;
   };
   registry_config reg_cfg;
@@ -63,7 +65,7 @@ int run_node(const node_options& opts, const identity& me,
   reg_cfg.console = console;
   reg_cfg.make_dialer = [&](registry_actor registry) {
     dialer_config dial_cfg{make_connection_config(std::move(registry)),
-                           opts.connect_timeout};
+                           opts.connect_timeout, opts.advertise_host};
     return sys.spawn(dialer, std::move(dial_cfg));
   };
   auto reg = sys.spawn(registry, std::move(reg_cfg));
@@ -75,8 +77,10 @@ int run_node(const node_options& opts, const identity& me,
   self->send(console, notice_atom::value,
              "Node " + opts.name + ", id " + me.id.short_hex());
   self->send(console, start_atom::value, reg);
+  for (auto& peer : opts.legacy_peers)
+    self->send(reg, legacy_atom::value, peer);
   for (auto& peer : opts.peers)
-    self->send(reg, connect_atom::value, peer);
+    self->send(reg, bootstrap_atom::value, peer);
   {
     stdin_reader reader{console};
     self->receive([](done_atom) {});

@@ -1,5 +1,6 @@
 #include "cli/options.hpp"
 
+#include <arpa/inet.h>
 #include <cerrno>
 #include <charconv>
 #include <cstring>
@@ -93,6 +94,15 @@ std::string check_bind(const std::string& text, std::string& result) {
   return {};
 }
 
+std::string check_ip(const std::string& text, std::string& result) {
+  in6_addr buf;
+  if (inet_pton(AF_INET, text.c_str(), &buf) != 1 &&
+      inet_pton(AF_INET6, text.c_str(), &buf) != 1)
+    return quote(text) + " is not an IPv4 or IPv6 address";
+  result = text;
+  return {};
+}
+
 std::string check_peer(const std::string& text, peer_address& result) {
   auto addr = parse_peer_address(text);
   if (!addr)
@@ -156,6 +166,11 @@ po::options_description settings_description() {
        ("address to listen on (default " + defaults.bind + ")").c_str()) //
       ("peer", text("HOST:PORT"),                                        //
        "a peer to connect to at start; repeatable")                      //
+      ("legacy-peer", text("HOST:PORT"),                                 //
+       "a peer known to run the original plain-text app; repeatable")    //
+      ("advertise-host", text("ADDRESS"),                                //
+       "the IP sent to original-app peers as ours (default: the local "  //
+       "address of each connection)")                                    //
       ("data-dir", text("DIR"),                                          //
        "where the node key is kept (default "                            //
        "$XDG_DATA_HOME/p2pchat/NAME, else "                              //
@@ -172,6 +187,16 @@ po::options_description settings_description() {
       ("connect-timeout", text("MS"),
        ("how long an outgoing connect may take, in milliseconds (default " +
         std::to_string(defaults.connect_timeout.count()) + ")")
+           .c_str()) //
+      ("legacy-detect-timeout", text("MS"),
+       ("how long a dialed peer may stay silent before it is taken for the "
+        "original app, in milliseconds (default " +
+        std::to_string(defaults.legacy_detect_timeout.count()) + ")")
+           .c_str()) //
+      ("legacy-read-timeout", text("MS"),
+       ("how long an original-app sender may take to send and close, in "
+        "milliseconds (default " +
+        std::to_string(defaults.legacy_read_timeout.count()) + ")")
            .c_str());
   return desc;
 }
@@ -433,10 +458,17 @@ options_result parse_options(int argc, const char* const* argv,
     given.get_all("peer", check_peer, [&opts](peer_address addr) {
       opts.peers.emplace_back(std::move(addr));
     });
+    given.get_all("legacy-peer", check_peer, [&opts](peer_address addr) {
+      opts.legacy_peers.emplace_back(std::move(addr));
+    });
+    given.get("advertise-host", check_ip, opts.advertise_host);
     bool has_data_dir = given.get("data-dir", check_path, opts.data_dir);
     given.get("log-level", check_log_level, opts.log_level);
     given.get("handshake-timeout", check_timeout, opts.handshake_timeout);
     given.get("connect-timeout", check_timeout, opts.connect_timeout);
+    given.get("legacy-detect-timeout", check_timeout,
+              opts.legacy_detect_timeout);
+    given.get("legacy-read-timeout", check_timeout, opts.legacy_read_timeout);
     if (!interactive && (!has_name || !has_port)) {
       for (auto [has, key] :
            {std::pair{has_name, "--name"}, std::pair{has_port, "--port"}})

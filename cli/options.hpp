@@ -18,11 +18,21 @@ struct node_options {
   std::string bind = "0.0.0.0";
   /// Bootstrap peers (--peer, repeatable).
   std::vector<peer_address> peers;
+  /// Peers known to run the original plain-text app (--legacy-peer).
+  std::vector<peer_address> legacy_peers;
+  /// The IP literal claimed in texts to original-app peers; empty: the
+  /// local address of each connection.
+  std::string advertise_host;
   std::string data_dir;
   /// One of trace, debug, info, warn, error, critical, off.
   std::string log_level = "info";
   /// How long a new connection may take to exchange hellos (1 ms to 1 day).
   std::chrono::milliseconds handshake_timeout{10000};
+  /// How long a dialed peer may stay silent before it is taken for the
+  /// original app.
+  std::chrono::milliseconds legacy_detect_timeout{2000};
+  /// How long an original-app sender may take to send its text and close.
+  std::chrono::milliseconds legacy_read_timeout{3000};
   /// How long an outgoing TCP connect may take (1 ms to 1 day).
   std::chrono::milliseconds connect_timeout{5000};
 };

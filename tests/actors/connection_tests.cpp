@@ -52,6 +52,8 @@ struct connection_fixture : fixture {
     cfg.local_hello = local;
     cfg.max_frame_size = 1024;
     cfg.handshake_timeout = std::chrono::seconds(10);
+    cfg.legacy_detect_timeout = std::chrono::seconds(2);
+    cfg.legacy_read_timeout = std::chrono::seconds(3);
     cfg.dialed = std::move(dialed);
     conn = keep(sys.middleman().spawn_broker(scripted_connection,
                                              uint16_t{4242}, std::move(cfg)));
@@ -101,9 +103,22 @@ struct connection_fixture : fixture {
     return result;
   }
 
+  std::vector<legacy_message> legacy_reported() {
+    std::vector<legacy_message> result;
+    for (auto& msg : registry.received<legacy_atom, legacy_message>())
+      result.push_back(msg.get_as<legacy_message>(1));
+    return result;
+  }
+
+  /// The peer closes its end (the test multiplexer has no call for that).
+  void peer_closes() {
+    caf::anon_send(conn, caf::io::connection_closed_msg{hdl});
+    run();
+  }
+
   size_t closed_reports() {
     return registry
-        .received<closed_atom, caf::actor, peer_address, std::string>()
+        .received<closed_atom, caf::actor, peer_address, bool, std::string>()
         .size();
   }
 
@@ -197,11 +212,73 @@ BOOST_AUTO_TEST_CASE(garbage_instead_of_preamble_closes_silently) {
   BOOST_CHECK(mpx.output_buffer(hdl).empty());
 }
 
-BOOST_AUTO_TEST_CASE(plain_text_is_closed_until_legacy_support_lands) {
+BOOST_AUTO_TEST_CASE(plain_text_is_read_until_the_sender_closes) {
   start();
-  peer_writes(buffer{'1', '2', '7', '.', '0'});
+  std::string text = "127.0.0.1:6000 carol hello from the original app";
+  // Split across reads, as TCP may deliver it.
+  peer_writes(buffer(text.begin(), text.begin() + 10));
+  peer_writes(buffer(text.begin() + 10, text.end()));
+  BOOST_CHECK(legacy_reported().empty());
+  peer_closes();
+  auto msgs = legacy_reported();
+  BOOST_REQUIRE_EQUAL(msgs.size(), 1u);
+  BOOST_CHECK_EQUAL(to_string(msgs[0].sender), "127.0.0.1:6000");
+  BOOST_CHECK_EQUAL(msgs[0].name, "carol");
+  BOOST_CHECK_EQUAL(msgs[0].text, "hello from the original app");
+  // Nothing is ever answered in that format.
+  BOOST_CHECK(mpx.output_buffer(hdl).empty());
+}
+
+BOOST_AUTO_TEST_CASE(plain_text_over_1024_bytes_is_dropped_at_once) {
+  start();
+  std::string text = "127.0.0.1:6000 carol " + std::string(1100, 'x');
+  peer_writes(buffer(text.begin(), text.end()));
   BOOST_CHECK(closed_by_broker());
-  BOOST_CHECK_EQUAL(closed_reports(), 1u);
+  BOOST_CHECK(legacy_reported().empty());
+}
+
+BOOST_AUTO_TEST_CASE(malformed_plain_text_is_dropped) {
+  start();
+  std::string text = "not-an-address carol hi";
+  peer_writes(buffer(text.begin(), text.end()));
+  peer_closes();
+  BOOST_CHECK(legacy_reported().empty());
+  BOOST_CHECK(closed_by_broker());
+}
+
+BOOST_AUTO_TEST_CASE(plain_text_sender_that_never_closes_times_out) {
+  start();
+  std::string text = "127.0.0.1:6000 carol hi";
+  peer_writes(buffer(text.begin(), text.end()));
+  sched.advance_time(std::chrono::seconds(2));
+  run();
+  BOOST_CHECK(!closed_by_broker());
+  sched.advance_time(std::chrono::seconds(1));
+  run();
+  BOOST_CHECK(closed_by_broker());
+  BOOST_CHECK(legacy_reported().empty());
+}
+
+BOOST_AUTO_TEST_CASE(dialed_peer_that_never_speaks_is_reported_silent) {
+  start(peer_address{"127.0.0.1", 6000});
+  sched.advance_time(std::chrono::seconds(2));
+  run();
+  BOOST_CHECK(closed_by_broker());
+  auto closed =
+      registry
+          .received<closed_atom, caf::actor, peer_address, bool, std::string>();
+  BOOST_REQUIRE_EQUAL(closed.size(), 1u);
+  BOOST_CHECK(closed[0].get_as<bool>(3));
+}
+
+BOOST_AUTO_TEST_CASE(dialed_peer_that_answers_is_not_silent) {
+  start(peer_address{"127.0.0.1", 6000});
+  peer_writes(frame_of(bye{bye_code::unsupported_version, "no"}));
+  auto closed =
+      registry
+          .received<closed_atom, caf::actor, peer_address, bool, std::string>();
+  BOOST_REQUIRE_EQUAL(closed.size(), 1u);
+  BOOST_CHECK(!closed[0].get_as<bool>(3));
 }
 
 BOOST_AUTO_TEST_CASE(oversized_frame_closes_with_a_protocol_error_bye) {

@@ -173,7 +173,7 @@ BOOST_AUTO_TEST_CASE(failed_dial_reports_once_and_counts_unsent_messages) {
 
 BOOST_AUTO_TEST_CASE(dropped_connection_keeps_the_peer_as_not_connected) {
   auto conn = connect(7, "bob", 6556);
-  caf::anon_send(reg, closed_atom::value, conn.handle, no_dial,
+  caf::anon_send(reg, closed_atom::value, conn.handle, no_dial, false,
                  std::string{"connection closed by peer"});
   run();
   auto left = console.received<left_atom, peer_view>();
@@ -192,7 +192,7 @@ BOOST_AUTO_TEST_CASE(bye_leaving_forgets_the_peer) {
   auto conn = connect(7, "bob", 6556);
   caf::anon_send(reg, bye_atom::value, conn.handle,
                  bye{bye_code::leaving, "exit"});
-  caf::anon_send(reg, closed_atom::value, conn.handle, no_dial,
+  caf::anon_send(reg, closed_atom::value, conn.handle, no_dial, false,
                  std::string{"peer said bye"});
   run();
   BOOST_CHECK_EQUAL((console.received<left_atom, peer_view>().size()), 1u);
@@ -201,7 +201,7 @@ BOOST_AUTO_TEST_CASE(bye_leaving_forgets_the_peer) {
 
 BOOST_AUTO_TEST_CASE(hello_updates_name_and_address_of_a_known_node) {
   auto conn = connect(7, "bob", 6556);
-  caf::anon_send(reg, closed_atom::value, conn.handle, no_dial,
+  caf::anon_send(reg, closed_atom::value, conn.handle, no_dial, false,
                  std::string{"gone"});
   run();
   connect(7, "robert", 6600);
@@ -234,7 +234,7 @@ BOOST_AUTO_TEST_CASE(simultaneous_connects_keep_the_smaller_ids_link) {
   BOOST_REQUIRE_EQUAL(close_codes(inbound).size(), 1u);
   BOOST_CHECK(close_codes(inbound)[0] == bye_code::duplicate_connection);
   // Closing the losing link is not a disconnect.
-  caf::anon_send(reg, closed_atom::value, inbound.handle, no_dial,
+  caf::anon_send(reg, closed_atom::value, inbound.handle, no_dial, false,
                  std::string{"duplicate"});
   run();
   BOOST_CHECK((console.received<left_atom, peer_view>().empty()));
@@ -303,8 +303,124 @@ BOOST_AUTO_TEST_CASE(shutdown_says_bye_to_all_and_answers_when_all_closed) {
   BOOST_CHECK(close_codes(bob) == std::vector<bye_code>{bye_code::leaving});
   BOOST_CHECK(close_codes(carol) == std::vector<bye_code>{bye_code::leaving});
   for (auto* conn : {&bob, &carol})
-    caf::anon_send(reg, closed_atom::value, conn->handle, no_dial,
+    caf::anon_send(reg, closed_atom::value, conn->handle, no_dial, false,
                    std::string{"closed"});
+  run();
+  BOOST_CHECK_EQUAL(console_side.received<done_atom>().size(), 1u);
+}
+
+BOOST_AUTO_TEST_CASE(plain_text_message_makes_a_legacy_peer) {
+  legacy_message msg{{"127.0.0.1", 6000}, "carol", "hi from python"};
+  caf::anon_send(reg, legacy_atom::value, msg);
+  run();
+  auto found = console.received<found_atom, peer_view>();
+  BOOST_REQUIRE_EQUAL(found.size(), 1u);
+  BOOST_CHECK(found[0].get_as<peer_view>(1).legacy);
+  auto chats = console.received<chat_atom, peer_view, std::string>();
+  BOOST_REQUIRE_EQUAL(chats.size(), 1u);
+  BOOST_CHECK_EQUAL(display_name(chats[0].get_as<peer_view>(1)),
+                    "carol [127.0.0.1:6000]");
+  BOOST_CHECK_EQUAL(chats[0].get_as<std::string>(2), "hi from python");
+  auto peers = list();
+  BOOST_REQUIRE_EQUAL(peers.size(), 1u);
+  BOOST_CHECK(peers[0].legacy);
+  BOOST_CHECK(!peers[0].connected);
+  // Replies go out in its format.
+  caf::anon_send(reg, send_atom::value, peer_address{"127.0.0.1", 6000},
+                 std::string{"hi carol"});
+  run();
+  auto sends = dialer.received<lsend_atom, peer_address, std::string>();
+  BOOST_REQUIRE_EQUAL(sends.size(), 1u);
+  BOOST_CHECK_EQUAL(sends[0].get_as<std::string>(2), "hi carol");
+  BOOST_CHECK((dialer.received<dial_atom, peer_address>().empty()));
+}
+
+BOOST_AUTO_TEST_CASE(plain_text_connect_and_exit) {
+  peer_address carol{"127.0.0.1", 6000};
+  caf::anon_send(reg, legacy_atom::value,
+                 legacy_message{carol, "carol", "connect"});
+  run();
+  BOOST_CHECK((console.received<chat_atom, peer_view, std::string>().empty()));
+  BOOST_REQUIRE_EQUAL(notices().size(), 1u);
+  BOOST_CHECK_EQUAL(notices()[0], "carol [127.0.0.1:6000] connected");
+  BOOST_CHECK(list()[0].connected);
+  caf::anon_send(reg, legacy_atom::value,
+                 legacy_message{carol, "carol", "EXIT"});
+  run();
+  BOOST_CHECK_EQUAL((console.received<left_atom, peer_view>().size()), 1u);
+  BOOST_CHECK(list().empty());
+}
+
+BOOST_AUTO_TEST_CASE(silent_dialed_peer_gets_the_queued_text_in_plain_text) {
+  peer_address addr{"127.0.0.1", 6000};
+  caf::anon_send(reg, bootstrap_atom::value, addr);
+  caf::anon_send(reg, send_atom::value, addr, std::string{"queued"});
+  run();
+  BOOST_REQUIRE_EQUAL((dialer.received<dial_atom, peer_address>().size()), 1u);
+  // The connection closed without the peer ever saying a word.
+  auto conn = make_stand_in();
+  caf::anon_send(reg, closed_atom::value, conn.handle, addr, true,
+                 std::string{"connection closed by peer"});
+  run();
+  auto sends = dialer.received<lsend_atom, peer_address, std::string>();
+  BOOST_REQUIRE_EQUAL(sends.size(), 2u);
+  // A bootstrap peer is greeted first, as the original app did.
+  BOOST_CHECK_EQUAL(sends[0].get_as<std::string>(2), "Hello!");
+  BOOST_CHECK_EQUAL(sends[1].get_as<std::string>(2), "queued");
+  BOOST_REQUIRE_EQUAL(notices().size(), 1u);
+  BOOST_CHECK_NE(notices()[0].find("original plain-text format"),
+                 std::string::npos);
+  BOOST_CHECK(list()[0].legacy);
+  // Once known, texts go straight out in that format, no dial.
+  caf::anon_send(reg, send_atom::value, addr, std::string{"later"});
+  run();
+  BOOST_CHECK_EQUAL(
+      (dialer.received<lsend_atom, peer_address, std::string>().size()), 3u);
+  BOOST_CHECK_EQUAL((dialer.received<dial_atom, peer_address>().size()), 1u);
+}
+
+BOOST_AUTO_TEST_CASE(dialed_peer_that_spoke_but_failed_is_not_legacy) {
+  peer_address addr{"127.0.0.1", 6000};
+  caf::anon_send(reg, send_atom::value, addr, std::string{"queued"});
+  run();
+  auto conn = make_stand_in();
+  caf::anon_send(reg, closed_atom::value, conn.handle, addr, false,
+                 std::string{"bad preamble"});
+  run();
+  BOOST_CHECK(
+      (dialer.received<lsend_atom, peer_address, std::string>().empty()));
+  BOOST_REQUIRE_EQUAL(notices().size(), 1u);
+  BOOST_CHECK_NE(notices()[0].find("Could not connect"), std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(legacy_peer_option_and_failed_plain_text_send) {
+  peer_address addr{"127.0.0.1", 6000};
+  caf::anon_send(reg, legacy_atom::value, addr);
+  caf::anon_send(reg, send_atom::value, addr, std::string{"hello"});
+  run();
+  BOOST_CHECK_EQUAL(
+      (dialer.received<lsend_atom, peer_address, std::string>().size()), 1u);
+  caf::anon_send(reg, lsent_atom::value, addr, std::string{"hello"},
+                 make_error(ec::connect_failed, "refused"));
+  run();
+  BOOST_REQUIRE_EQUAL(notices().size(), 1u);
+  BOOST_CHECK_NE(notices()[0].find("Could not send to 127.0.0.1:6000"),
+                 std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(quit_says_exit_to_legacy_peers_and_waits_for_it) {
+  peer_address addr{"127.0.0.1", 6000};
+  caf::anon_send(reg, legacy_atom::value, addr);
+  run();
+  auto console_side = make_stand_in();
+  caf::send_as(console_side.handle, reg, shutdown_atom::value);
+  run();
+  auto sends = dialer.received<lsend_atom, peer_address, std::string>();
+  BOOST_REQUIRE_EQUAL(sends.size(), 1u);
+  BOOST_CHECK_EQUAL(sends[0].get_as<std::string>(2), "exit");
+  BOOST_CHECK(console_side.received<done_atom>().empty());
+  caf::anon_send(reg, lsent_atom::value, addr, std::string{"exit"},
+                 caf::error{});
   run();
   BOOST_CHECK_EQUAL(console_side.received<done_atom>().size(), 1u);
 }
