@@ -44,6 +44,11 @@ int run_node(const node_options& opts, const identity& me,
   stdin_reader::block_termination_signals();
   caf::actor_system_config cfg;
   cfg.load<caf::io::middleman>();
+  // Lets CAF's own messages (e.g. about an actor that died) name our errors.
+  cfg.add_error_category(
+      ec_category, [](uint8_t code, caf::atom_value, const caf::message&) {
+        return to_string(static_cast<ec>(code));
+      });
   caf::actor_system sys{cfg};
   caf::scoped_actor self{sys};
 
