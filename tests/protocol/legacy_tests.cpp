@@ -18,15 +18,9 @@
 
 using namespace p2pchat;
 using p2pchat::test::code_of;
+using p2pchat::test::repeat;
 
 namespace {
-
-std::string repeat(std::string_view x, size_t n) {
-  std::string result;
-  for (size_t i = 0; i < n; ++i)
-    result += x;
-  return result;
-}
 
 /// The detail text of a failed result ("" on success).
 template <class T>

@@ -10,17 +10,9 @@
 #include "protocol/support/test_helpers.hpp"
 
 using namespace p2pchat;
+using p2pchat::test::repeat;
 
-namespace {
-
-std::string repeat(std::string_view x, size_t n) {
-  std::string result;
-  for (size_t i = 0; i < n; ++i)
-    result += x;
-  return result;
-}
-
-} // namespace
+namespace {} // namespace
 
 BOOST_AUTO_TEST_SUITE(validation_tests)
 

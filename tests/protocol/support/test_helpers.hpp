@@ -26,6 +26,14 @@ inline std::ostream& operator<<(std::ostream& out, ec x) {
 
 namespace p2pchat::test {
 
+/// `x` repeated `n` times.
+inline std::string repeat(std::string_view x, size_t n) {
+  std::string result;
+  for (size_t i = 0; i < n; ++i)
+    result += x;
+  return result;
+}
+
 /// Builds a byte buffer from values 0-255.
 inline std::vector<char> bytes(std::initializer_list<int> xs) {
   std::vector<char> result;
