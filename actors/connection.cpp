@@ -78,6 +78,7 @@ void on_hello(connection_broker* self, hello& msg) {
   }
   st.peer_name = msg.name;
   st.phase = connection_phase::established;
+  self->delayed_send(self, st.cfg.ping_interval, tick_atom::value);
   self->send(st.cfg.registry, hello_atom::value,
              caf::actor_cast<caf::actor>(self), st.remote, st.cfg.dialed,
              std::move(msg));
@@ -96,6 +97,10 @@ void on_message(connection_broker* self, message& msg) {
   if (auto x = std::get_if<chat>(&msg)) {
     self->send(st.cfg.registry, chat_atom::value,
                caf::actor_cast<caf::actor>(self), std::move(*x));
+  } else if (auto x = std::get_if<ping>(&msg)) {
+    write(self, pong{x->nonce});
+  } else if (std::holds_alternative<pong>(msg)) {
+    // Receiving it was the point: any byte proves the peer alive.
   } else if (auto x = std::get_if<bye>(&msg)) {
     spdlog::debug("{} said bye: {}", who(self),
                   x->reason.empty() ? "(no reason)" : x->reason);
@@ -248,6 +253,7 @@ caf::behavior connection(connection_broker* self,
         auto data = msg.buf.data();
         auto size = msg.buf.size();
         st.peer_spoke = true;
+        st.silent_intervals = 0;
         adapt_read_size(self, size);
         if (st.phase == connection_phase::awaiting_preamble) {
           auto used = consume_preamble(self, data, size);
@@ -281,6 +287,23 @@ caf::behavior connection(connection_broker* self,
           reject(self, make_error(ec::handshake_timeout));
         else if (st.phase == connection_phase::draining)
           finish(self, "duplicate connection drained");
+      },
+      [self](tick_atom) {
+        auto& st = self->state;
+        if (st.phase != connection_phase::established)
+          return;
+        // Counts whole intervals without a byte from the peer: a busy link
+        // is never pinged, an idle one once per interval.
+        auto silent = st.silent_intervals++;
+        if (silent >= silent_intervals_limit) {
+          spdlog::warn("closing connection to {}: nothing received for {} ms",
+                       who(self), silent * st.cfg.ping_interval.count());
+          finish(self, "peer silent");
+          return;
+        }
+        if (silent > 0)
+          write(self, ping{st.next_ping++});
+        self->delayed_send(self, st.cfg.ping_interval, tick_atom::value);
       },
       [self](send_atom, const chat& msg) {
         if (self->state.phase != connection_phase::established)

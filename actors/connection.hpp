@@ -29,6 +29,9 @@ struct connection_config {
   /// Time an accepted connection in the original format has to deliver its
   /// text and close.
   std::chrono::milliseconds legacy_read_timeout{3000};
+  /// An established link that received nothing for this long is pinged; one
+  /// silent for `silent_intervals_limit` intervals is closed.
+  std::chrono::milliseconds ping_interval{30000};
   /// The address we dialed; an empty host for accepted connections.
   peer_address dialed;
 };
@@ -67,6 +70,10 @@ struct connection_state {
   std::string legacy_text;
   /// False until the peer sent its first byte.
   bool peer_spoke = false;
+  /// Ping intervals in a row in which the peer sent nothing.
+  uint32_t silent_intervals = 0;
+  /// Nonce of the next ping.
+  uint64_t next_ping = 0;
   /// Current read size: grows while reads fill it, shrinks when idle.
   size_t read_size = 0;
   /// True once the registry was told that this connection is gone.
@@ -76,6 +83,9 @@ struct connection_state {
 
 using connection_broker =
     caf::stateful_actor<connection_state, caf::io::broker>;
+
+/// A link whose peer sent nothing for this many ping intervals is dead.
+constexpr uint32_t silent_intervals_limit = 3;
 
 /// Read sizes: small while idle (memory per held connection), large while a
 /// busy peer keeps filling reads (throughput).

@@ -43,6 +43,7 @@ using notice_atom = caf::atom_constant<caf::atom("notice")>;
 using send_atom = caf::atom_constant<caf::atom("send")>;
 using shutdown_atom = caf::atom_constant<caf::atom("shutdown")>;
 using start_atom = caf::atom_constant<caf::atom("start")>;
+using tick_atom = caf::atom_constant<caf::atom("tick")>;
 using timeout_atom = caf::atom_constant<caf::atom("timeout")>;
 
 // -- values exchanged between actors -----------------------------------------

@@ -63,6 +63,7 @@ int run_node(const node_options& opts, const identity& me,
     result.handshake_timeout = opts.handshake_timeout;
     result.legacy_detect_timeout = opts.legacy_detect_timeout;
     result.legacy_read_timeout = opts.legacy_read_timeout;
+    result.ping_interval = opts.ping_interval;
     return result;
   };
   registry_config reg_cfg;

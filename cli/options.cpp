@@ -193,6 +193,11 @@ po::options_description settings_description() {
         "original app, in milliseconds (default " +
         std::to_string(defaults.legacy_detect_timeout.count()) + ")")
            .c_str()) //
+      ("ping-interval", text("MS"),
+       ("how often an idle link is pinged, in milliseconds; a peer silent "
+        "for 3 intervals is dropped (default " +
+        std::to_string(defaults.ping_interval.count()) + ")")
+           .c_str()) //
       ("legacy-read-timeout", text("MS"),
        ("how long an original-app sender may take to send and close, in "
         "milliseconds (default " +
@@ -469,6 +474,7 @@ options_result parse_options(int argc, const char* const* argv,
     given.get("legacy-detect-timeout", check_timeout,
               opts.legacy_detect_timeout);
     given.get("legacy-read-timeout", check_timeout, opts.legacy_read_timeout);
+    given.get("ping-interval", check_timeout, opts.ping_interval);
     if (!interactive && (!has_name || !has_port)) {
       for (auto [has, key] :
            {std::pair{has_name, "--name"}, std::pair{has_port, "--port"}})

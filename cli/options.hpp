@@ -33,6 +33,8 @@ struct node_options {
   std::chrono::milliseconds legacy_detect_timeout{2000};
   /// How long an original-app sender may take to send its text and close.
   std::chrono::milliseconds legacy_read_timeout{3000};
+  /// Idle links are pinged this often and closed after 3 silent intervals.
+  std::chrono::milliseconds ping_interval{30000};
   /// How long an outgoing TCP connect may take (1 ms to 1 day).
   std::chrono::milliseconds connect_timeout{5000};
 };

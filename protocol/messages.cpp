@@ -34,6 +34,14 @@ void write_body(byte_writer& out, const bye& x) {
   out.str_u16(x.reason);
 }
 
+void write_body(byte_writer& out, const ping& x) {
+  out.u64(x.nonce);
+}
+
+void write_body(byte_writer& out, const pong& x) {
+  out.u64(x.nonce);
+}
+
 // -- decoding -----------------------------------------------------------------
 
 caf::error truncated(const char* field) {
@@ -76,6 +84,18 @@ caf::error read_body(byte_reader& in, bye& x) {
   return caf::none;
 }
 
+caf::error read_body(byte_reader& in, ping& x) {
+  if (!in.u64(x.nonce))
+    return truncated("ping nonce");
+  return caf::none;
+}
+
+caf::error read_body(byte_reader& in, pong& x) {
+  if (!in.u64(x.nonce))
+    return truncated("pong nonce");
+  return caf::none;
+}
+
 template <class T>
 caf::expected<message> decode_body(const char* data, size_t size) {
   byte_reader in{data, size};
@@ -112,6 +132,14 @@ caf::error check(const bye& x) {
   return validate_text(x.reason, max_bye_reason_bytes);
 }
 
+caf::error check(const ping&) {
+  return caf::none;
+}
+
+caf::error check(const pong&) {
+  return caf::none;
+}
+
 } // namespace
 
 void encode_payload(const message& msg, std::vector<char>& out) {
@@ -131,6 +159,10 @@ caf::expected<message> decode_payload(const char* data, size_t size) {
       return decode_body<chat>(data + 1, size - 1);
     case message_type::bye:
       return decode_body<bye>(data + 1, size - 1);
+    case message_type::ping:
+      return decode_body<ping>(data + 1, size - 1);
+    case message_type::pong:
+      return decode_body<pong>(data + 1, size - 1);
   }
   return make_error(ec::unknown_message_type, std::to_string(type));
 }
@@ -144,6 +176,8 @@ message_type type_of(const message& msg) {
     message_type operator()(const hello&) const { return message_type::hello; }
     message_type operator()(const chat&) const { return message_type::chat; }
     message_type operator()(const bye&) const { return message_type::bye; }
+    message_type operator()(const ping&) const { return message_type::ping; }
+    message_type operator()(const pong&) const { return message_type::pong; }
   };
   return std::visit(visitor{}, msg);
 }

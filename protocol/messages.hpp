@@ -22,12 +22,14 @@ constexpr size_t max_text_bytes = 16 * 1024;
 constexpr size_t max_bye_reason_bytes = 256;
 
 /// The type byte that starts every frame payload. Values are wire format:
-/// never renumber. Types 4-8 are reserved for later messages (ack,
-/// peers_request, peers, ping, pong).
+/// never renumber. Types 4-6 are reserved for later messages (ack,
+/// peers_request, peers).
 enum class message_type : uint8_t {
   hello = 1,
   chat = 2,
   bye = 3,
+  ping = 7,
+  pong = 8,
 };
 
 /// First message on every connection, in both directions.
@@ -73,8 +75,19 @@ struct bye {
   std::string reason;
 };
 
+/// Asks an idle peer for a sign of life.
+struct ping {
+  /// Echoed in the pong.
+  uint64_t nonce = 0;
+};
+
+/// Answers a ping.
+struct pong {
+  uint64_t nonce = 0;
+};
+
 /// Any message this version can decode.
-using message = std::variant<hello, chat, bye>;
+using message = std::variant<hello, chat, bye, ping, pong>;
 
 /// Encodes `msg` as a frame payload (type byte + body), appending to `out`.
 /// @pre `msg` passes `validate`.
@@ -100,6 +113,16 @@ typename Inspector::result_type inspect(Inspector& f, hello& x) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, chat& x) {
   return f(caf::meta::type_name("chat"), x.id, x.sent_at_ms, x.text);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, ping& x) {
+  return f(caf::meta::type_name("ping"), x.nonce);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, pong& x) {
+  return f(caf::meta::type_name("pong"), x.nonce);
 }
 
 template <class Inspector>

@@ -54,6 +54,7 @@ struct connection_fixture : fixture {
     cfg.handshake_timeout = std::chrono::seconds(10);
     cfg.legacy_detect_timeout = std::chrono::seconds(2);
     cfg.legacy_read_timeout = std::chrono::seconds(3);
+    cfg.ping_interval = std::chrono::seconds(30);
     cfg.dialed = std::move(dialed);
     conn = keep(sys.middleman().spawn_broker(scripted_connection,
                                              uint16_t{4242}, std::move(cfg)));
@@ -435,6 +436,69 @@ BOOST_AUTO_TEST_CASE(dropped_duplicate_gives_up_after_the_timeout) {
   sched.advance_time(std::chrono::seconds(10));
   run();
   BOOST_CHECK(closed_by_broker());
+}
+
+namespace {
+
+size_t count_pings(const std::vector<message>& msgs) {
+  return static_cast<size_t>(
+      std::count_if(msgs.begin(), msgs.end(), [](const message& x) {
+        return std::holds_alternative<ping>(x);
+      }));
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_CASE(idle_link_is_pinged_and_a_pong_keeps_it) {
+  establish_inbound();
+  // A first interval may have carried data: no ping yet.
+  sched.advance_time(std::chrono::seconds(30));
+  run();
+  BOOST_CHECK_EQUAL(count_pings(written()), 0u);
+  // A whole interval without a byte: ping.
+  sched.advance_time(std::chrono::seconds(30));
+  run();
+  BOOST_CHECK_EQUAL(count_pings(written()), 1u);
+  peer_writes(frame_of(pong{0}));
+  for (int i = 0; i < 10; ++i) {
+    sched.advance_time(std::chrono::seconds(30));
+    run();
+    peer_writes(frame_of(pong{0}));
+  }
+  BOOST_CHECK(!closed_by_broker());
+}
+
+BOOST_AUTO_TEST_CASE(link_silent_for_three_intervals_is_closed) {
+  establish_inbound();
+  for (int i = 0; i < 3; ++i) {
+    sched.advance_time(std::chrono::seconds(30));
+    run();
+  }
+  BOOST_CHECK(!closed_by_broker());
+  BOOST_CHECK_EQUAL(count_pings(written()), 2u);
+  sched.advance_time(std::chrono::seconds(30));
+  run();
+  BOOST_CHECK(closed_by_broker());
+  BOOST_CHECK_EQUAL(closed_reports(), 1u);
+}
+
+BOOST_AUTO_TEST_CASE(busy_link_is_never_pinged) {
+  establish_inbound();
+  for (int i = 0; i < 6; ++i) {
+    peer_writes(frame_of(make_chat("still talking")));
+    sched.advance_time(std::chrono::seconds(30));
+    run();
+  }
+  BOOST_CHECK_EQUAL(count_pings(written()), 0u);
+  BOOST_CHECK(!closed_by_broker());
+}
+
+BOOST_AUTO_TEST_CASE(ping_is_answered_with_its_nonce) {
+  establish_inbound();
+  peer_writes(frame_of(ping{42}));
+  auto msgs = written();
+  BOOST_REQUIRE_EQUAL(msgs.size(), 2u);
+  BOOST_CHECK_EQUAL(std::get<pong>(msgs[1]).nonce, 42u);
 }
 
 BOOST_AUTO_TEST_CASE(peer_bye_is_reported_then_the_connection_closes) {

@@ -287,8 +287,33 @@ BOOST_AUTO_TEST_CASE(trailing_bytes_are_rejected) {
   }
 }
 
+BOOST_AUTO_TEST_CASE(ping_and_pong_golden_bytes_and_round_trip) {
+  // Hand-written: length 9, type 7 (ping) or 8 (pong), 8-byte nonce.
+  auto ping_frame = bytes({0x00, 0x00, 0x00, 0x09, 0x07, 0x01, 0x02, 0x03, 0x04,
+                           0x05, 0x06, 0x07, 0x08});
+  auto pong_frame = bytes({0x00, 0x00, 0x00, 0x09, 0x08, 0xff, 0x00, 0x00, 0x00,
+                           0x00, 0x00, 0x00, 0x01});
+  std::vector<char> out;
+  append_frame(ping{0x0102030405060708}, out);
+  BOOST_TEST(out == ping_frame);
+  out.clear();
+  append_frame(pong{0xff00000000000001}, out);
+  BOOST_TEST(out == pong_frame);
+  auto decoded = decode(payload_of(ping_frame));
+  BOOST_TEST_REQUIRE(decoded.engaged());
+  BOOST_TEST(std::get<ping>(*decoded).nonce == 0x0102030405060708u);
+  decoded = decode(payload_of(pong_frame));
+  BOOST_TEST_REQUIRE(decoded.engaged());
+  BOOST_TEST(std::get<pong>(*decoded).nonce == 0xff00000000000001u);
+  // Short or long bodies are rejected.
+  BOOST_TEST(code_of(decode(bytes({0x07, 0x01, 0x02}))) ==
+             ec::truncated_message);
+  BOOST_TEST(code_of(decode(bytes({0x08, 0, 0, 0, 0, 0, 0, 0, 0, 9}))) ==
+             ec::trailing_bytes);
+}
+
 BOOST_AUTO_TEST_CASE(unknown_types_are_reported_with_their_number) {
-  for (int type : {0, 4, 5, 8, 9, 127, 128, 255}) {
+  for (int type : {0, 4, 5, 6, 9, 127, 128, 255}) {
     BOOST_TEST_CONTEXT("type " << type) {
       auto payload = bytes({type, 0x01, 0x02});
       auto decoded = decode(payload);

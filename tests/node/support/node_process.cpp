@@ -438,6 +438,11 @@ bool chat_node::query_shows(const std::string& line, milliseconds timeout) {
          proc_->wait_for(exact_line(line), timeout, from);
 }
 
+bool chat_node::query_shows(const line_pattern& line, milliseconds timeout) {
+  auto from = proc_->mark();
+  return proc_->send_line("2") && proc_->wait_for(line, timeout, from);
+}
+
 // -- node_pair ----------------------------------------------------------------
 
 node_pair::node_pair(std::vector<std::string> a_extra)

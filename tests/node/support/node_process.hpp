@@ -183,6 +183,10 @@ public:
   bool query_shows(const std::string& line,
                    milliseconds timeout = default_timeout);
 
+  /// Menu 2, then waits for a complete line matching `line` in the answer.
+  bool query_shows(const line_pattern& line,
+                   milliseconds timeout = default_timeout);
+
   /// What a failing check should print about this node.
   process_report report() const { return proc_->report(); }
 
