@@ -1,6 +1,5 @@
 #include "cli/options.hpp"
 
-#include <arpa/inet.h>
 #include <cerrno>
 #include <charconv>
 #include <cstring>
@@ -95,9 +94,7 @@ std::string check_bind(const std::string& text, std::string& result) {
 }
 
 std::string check_ip(const std::string& text, std::string& result) {
-  in6_addr buf;
-  if (inet_pton(AF_INET, text.c_str(), &buf) != 1 &&
-      inet_pton(AF_INET6, text.c_str(), &buf) != 1)
+  if (!is_ipv4_literal(text) && !is_ipv6_literal(text))
     return quote(text) + " is not an IPv4 or IPv6 address";
   result = text;
   return {};

@@ -1,5 +1,7 @@
 #include "protocol/address.hpp"
 
+#include <arpa/inet.h>
+
 #include <algorithm>
 #include <cctype>
 
@@ -44,6 +46,15 @@ bool has_space_or_control(std::string_view str) {
 
 caf::error host_error(const char* what) {
   return make_error(ec::invalid_address, what);
+}
+
+bool is_ipv4_char(char c) {
+  return (c >= '0' && c <= '9') || c == '.';
+}
+
+bool is_ipv6_char(char c) {
+  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') ||
+         (c >= 'A' && c <= 'F') || c == ':' || c == '.';
 }
 
 } // namespace
@@ -115,6 +126,24 @@ std::string normalize_host(std::string host) {
       is_dotted_ipv4(std::string_view{host}.substr(prefix.size())))
     host.erase(0, prefix.size());
   return host;
+}
+
+/// inet_pton reads a C string, so the character check comes first: it rules
+/// out an embedded NUL that would hide the bytes after it.
+bool is_ipv4_literal(std::string_view host) {
+  if (host.empty() || host.size() > 15 ||
+      !std::all_of(host.begin(), host.end(), is_ipv4_char))
+    return false;
+  in_addr out;
+  return inet_pton(AF_INET, std::string{host}.c_str(), &out) == 1;
+}
+
+bool is_ipv6_literal(std::string_view host) {
+  if (host.empty() || host.size() > 45 ||
+      !std::all_of(host.begin(), host.end(), is_ipv6_char))
+    return false;
+  in6_addr out;
+  return inet_pton(AF_INET6, std::string{host}.c_str(), &out) == 1;
 }
 
 } // namespace p2pchat

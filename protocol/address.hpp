@@ -37,6 +37,12 @@ caf::expected<peer_address> parse_peer_address(std::string_view text);
 /// Rejects signs, spaces, and anything that is not all digits.
 caf::expected<uint16_t> parse_port(std::string_view text, bool allow_zero);
 
+/// True if `host` is a dotted-quad IPv4 literal.
+bool is_ipv4_literal(std::string_view host);
+
+/// True if `host` is an IPv6 literal (without brackets).
+bool is_ipv6_literal(std::string_view host);
+
 /// Strips the "::ffff:" prefix of an IPv4-mapped IPv6 address, so that a
 /// peer is shown and matched by the address a user would type.
 std::string normalize_host(std::string host);

@@ -36,33 +36,6 @@ std::string quote(std::string_view str) {
   return result;
 }
 
-bool is_ipv4_char(char c) {
-  return (c >= '0' && c <= '9') || c == '.';
-}
-
-bool is_ipv6_char(char c) {
-  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') ||
-         (c >= 'A' && c <= 'F') || c == ':' || c == '.';
-}
-
-/// inet_pton reads a C string, so the character check comes first: it rules
-/// out an embedded NUL that would hide the bytes after it.
-bool is_ipv4_literal(std::string_view host) {
-  if (host.empty() || host.size() > 15 ||
-      !std::all_of(host.begin(), host.end(), is_ipv4_char))
-    return false;
-  in_addr out;
-  return inet_pton(AF_INET, std::string{host}.c_str(), &out) == 1;
-}
-
-bool is_ipv6_literal(std::string_view host) {
-  if (host.empty() || host.size() > 45 ||
-      !std::all_of(host.begin(), host.end(), is_ipv6_char))
-    return false;
-  in6_addr out;
-  return inet_pton(AF_INET6, std::string{host}.c_str(), &out) == 1;
-}
-
 caf::error not_ip_port(std::string_view token) {
   return make_error(ec::invalid_address,
                     "address " + quote(token) + " is not IP:PORT");
