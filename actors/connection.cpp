@@ -97,6 +97,9 @@ void on_message(connection_broker* self, message& msg) {
   if (auto x = std::get_if<chat>(&msg)) {
     self->send(st.cfg.registry, chat_atom::value,
                caf::actor_cast<caf::actor>(self), std::move(*x));
+  } else if (auto x = std::get_if<broadcast>(&msg)) {
+    self->send(st.cfg.registry, bcast_atom::value,
+               caf::actor_cast<caf::actor>(self), std::move(*x));
   } else if (auto x = std::get_if<ping>(&msg)) {
     write(self, pong{x->nonce});
   } else if (std::holds_alternative<pong>(msg)) {
@@ -310,6 +313,11 @@ caf::behavior connection(connection_broker* self,
           return caf::result<void>{make_error(ec::connection_closing)};
         write(self, msg);
         return caf::result<void>{caf::unit};
+      },
+      [self](send_atom, const broadcast& msg) {
+        // Best effort: a flood reaches its targets over other links too.
+        if (self->state.phase == connection_phase::established)
+          write(self, msg);
       },
       [self](close_atom, const bye& msg) {
         close_with(self, msg.code, msg.reason);

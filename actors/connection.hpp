@@ -96,8 +96,8 @@ constexpr size_t max_read_size = 65536;
 /// preamble, exchanges hellos, cuts frames, decodes and validates messages,
 /// reports them to the registry, and writes what the registry sends.
 /// Understands: (send_atom, chat), answered with an error once the link no
-/// longer sends, so the registry can send the chat elsewhere; and
-/// (close_atom, bye).
+/// longer sends, so the registry can send the chat elsewhere;
+/// (send_atom, broadcast); and (close_atom, bye).
 caf::behavior connection(connection_broker* self,
                          caf::io::connection_handle hdl, connection_config cfg);
 

@@ -101,6 +101,10 @@ struct request_visitor {
       self->send(self->state.registry, connect_atom::value, addr);
   }
 
+  void operator()(menu::broadcast_request& x) {
+    self->send(self->state.registry, bcast_atom::value, std::move(x.text));
+  }
+
   void operator()(menu::quit_request) { quit(self); }
 };
 
@@ -136,6 +140,9 @@ console_actor::behavior_type console(console_ptr self, console_config cfg) {
       },
       [self](chat_atom, const peer_view& from, const std::string& text) {
         render(self, {"Message from " + display_name(from) + ": " + text});
+      },
+      [self](bcast_atom, const peer_view& origin, const std::string& text) {
+        render(self, {"Broadcast from " + display_name(origin) + ": " + text});
       },
       [self](found_atom, const peer_view& peer) {
         render(self, {"New peer found: " + display_name(peer)});

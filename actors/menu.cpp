@@ -61,6 +61,7 @@ menu::step menu::back_to_menu(std::vector<std::string> lines) {
   lines.emplace_back("1. Send message");
   lines.emplace_back("2. Query active peers");
   lines.emplace_back("3. Connect to active peers");
+  lines.emplace_back("4. Broadcast message");
   lines.emplace_back("0. Quit");
   state_ = state::choice;
   prompt_ = choice_prompt;
@@ -104,6 +105,8 @@ menu::step menu::feed(std::string_view line) {
         prompt_.clear();
         return step{{}, candidates_request{}};
       }
+      if (choice == "4")
+        return ask(state::broadcast_text, "Enter your broadcast message: ");
       if (choice == "0") {
         state_ = state::finished;
         prompt_.clear();
@@ -132,6 +135,11 @@ menu::step menu::feed(std::string_view line) {
       if (auto err = validate_text(line, max_text_bytes))
         return invalid(describe(err));
       return back_to_menu_with(send_request{std::move(to), std::string{line}});
+    }
+    case state::broadcast_text: {
+      if (auto err = validate_text(line, max_text_bytes))
+        return invalid(describe(err));
+      return back_to_menu_with(broadcast_request{std::string{line}});
     }
     case state::connect_index: {
       auto text = trim(line);

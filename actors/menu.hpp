@@ -31,12 +31,17 @@ public:
   struct connect_request {
     std::vector<peer_address> to;
   };
+  /// Menu 4: send `text` to every node of the network.
+  struct broadcast_request {
+    std::string text;
+  };
   /// Menu 0 or end of input.
   struct quit_request {};
 
-  using request = std::variant<std::monostate, send_request, disconnect_request,
-                               list_request, candidates_request,
-                               connect_request, quit_request>;
+  using request =
+      std::variant<std::monostate, send_request, disconnect_request,
+                   list_request, candidates_request, connect_request,
+                   broadcast_request, quit_request>;
 
   /// What one input produced.
   struct step {
@@ -81,6 +86,7 @@ private:
     port,
     text,
     connect_index,
+    broadcast_text,
     awaiting_peers,
     awaiting_candidates,
     finished,

@@ -151,6 +151,36 @@ void on_legacy_sent(registry_ptr self, const peer_address& addr,
   check_shutdown_done(self);
 }
 
+/// Sends `msg` on every live link except `except`.
+void flood(registry_ptr self, const broadcast& msg, connection_id except) {
+  for (auto& [id, conn] : self->state.connections)
+    if (id != except)
+      caf::anon_send(conn, send_atom::value, msg);
+}
+
+void on_broadcast(registry_ptr self, const caf::actor& conn, broadcast msg) {
+  auto& st = self->state;
+  auto from = st.table.peer_of(conn.id());
+  if (!from)
+    return;
+  if (msg.origin == st.cfg.self_id ||
+      !st.seen.insert(msg.id, st.cfg.now_ms())) {
+    ++st.broadcast_duplicates;
+    return;
+  }
+  // The first hop names the origin's IP: only it saw the origin's socket.
+  if (msg.origin_host.empty())
+    msg.origin_host = from->listen.host;
+  peer_view origin{msg.origin, msg.origin_name,
+                   peer_address{msg.origin_host, msg.origin_port}, false,
+                   false};
+  self->send(st.cfg.console, bcast_atom::value, origin, msg.text);
+  if (msg.hops_left > 1) {
+    --msg.hops_left;
+    flood(self, msg, conn.id());
+  }
+}
+
 void on_hello(registry_ptr self, caf::actor conn, const peer_address& remote,
               const peer_address& dialed, const hello& msg) {
   auto& st = self->state;
@@ -260,6 +290,22 @@ registry_actor::behavior_type registry(registry_ptr self, registry_config cfg) {
         on_closed(self, conn, dialed, peer_silent, reason);
       },
       [self](legacy_atom, const legacy_message& msg) { on_legacy(self, msg); },
+      [self](bcast_atom, const caf::actor& conn, broadcast& msg) {
+        on_broadcast(self, conn, std::move(msg));
+      },
+      [self](bcast_atom, std::string& text) {
+        auto& st = self->state;
+        broadcast msg{st.cfg.make_message_id(), st.cfg.self_id,
+                      st.cfg.self_name,         std::string{},
+                      st.cfg.self_port,         st.cfg.now_ms(),
+                      default_broadcast_hops,   std::move(text)};
+        st.seen.insert(msg.id, msg.sent_at_ms);
+        flood(self, msg, 0);
+        self->send(st.cfg.console, notice_atom::value,
+                   "Broadcast sent to " +
+                       std::to_string(st.connections.size()) + " peer" +
+                       (st.connections.size() == 1 ? "" : "s"));
+      },
       [self](lsent_atom, const peer_address& addr, const std::string& text,
              const caf::error& err) { on_legacy_sent(self, addr, text, err); },
       [self](bootstrap_atom, const peer_address& addr) {

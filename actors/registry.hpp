@@ -11,12 +11,16 @@
 #include <caf/typed_response_promise.hpp>
 
 #include "actors/peer_table.hpp"
+#include "actors/seen_cache.hpp"
 #include "actors/types.hpp"
 
 namespace p2pchat {
 
 struct registry_config {
   node_id self_id;
+  /// Our name and listening port, as broadcasts name their origin.
+  std::string self_name;
+  uint16_t self_port = 0;
   console_actor console;
   /// Spawns the dialer that reports to the given registry (a fake in tests).
   std::function<dialer_actor(registry_actor)> make_dialer;
@@ -39,6 +43,10 @@ struct registry_state {
   std::set<peer_address> bootstrap;
   /// Texts handed to the dialer in the original format, not yet reported.
   size_t legacy_in_flight = 0;
+  /// Ids of the broadcasts shown already.
+  seen_cache seen;
+  /// Broadcast copies dropped as already seen (for logs and tests).
+  uint64_t broadcast_duplicates = 0;
   /// Addresses with a dial in progress.
   std::set<peer_address> dialing;
   /// Set once quitting: answered when every connection and dial is done.

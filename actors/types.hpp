@@ -20,6 +20,7 @@ namespace p2pchat {
 
 // -- atoms ------------------------------------------------------------------
 
+using bcast_atom = caf::atom_constant<caf::atom("bcast")>;
 using bootstrap_atom = caf::atom_constant<caf::atom("bootstrap")>;
 using bye_atom = caf::atom_constant<caf::atom("bye")>;
 using chat_atom = caf::atom_constant<caf::atom("chat")>;
@@ -81,6 +82,10 @@ using registry_actor = caf::typed_actor<
     caf::reacts_to<hello_atom, caf::actor, peer_address, peer_address, hello>,
     // A connection received a chat from its peer.
     caf::reacts_to<chat_atom, caf::actor, chat>,
+    // A connection received a broadcast (to show once and pass on).
+    caf::reacts_to<bcast_atom, caf::actor, broadcast>,
+    // The user broadcasts a text to the whole network.
+    caf::reacts_to<bcast_atom, std::string>,
     // A connection's peer said goodbye.
     caf::reacts_to<bye_atom, caf::actor, bye>,
     // A connection is gone: the address it dialed, whether the peer stayed
@@ -118,6 +123,8 @@ using console_actor = caf::typed_actor<
     caf::reacts_to<eof_atom>,
     // A peer's chat message.
     caf::reacts_to<chat_atom, peer_view, std::string>,
+    // A broadcast: its origin (name, address) and text.
+    caf::reacts_to<bcast_atom, peer_view, std::string>,
     // A peer we did not know before completed its hello.
     caf::reacts_to<found_atom, peer_view>,
     // A peer disconnected or left.

@@ -2,6 +2,7 @@
 
 #include <string_view>
 
+#include "protocol/address.hpp"
 #include "protocol/byte_io.hpp"
 #include "protocol/errors.hpp"
 #include "protocol/validation.hpp"
@@ -40,6 +41,17 @@ void write_body(byte_writer& out, const ping& x) {
 
 void write_body(byte_writer& out, const pong& x) {
   out.u64(x.nonce);
+}
+
+void write_body(byte_writer& out, const broadcast& x) {
+  out.bytes(x.id.data(), x.id.size());
+  out.bytes(x.origin.bytes.data(), x.origin.bytes.size());
+  out.str_u8(x.origin_name);
+  out.str_u8(x.origin_host);
+  out.u16(x.origin_port);
+  out.i64(x.sent_at_ms);
+  out.u8(x.hops_left);
+  out.str_u32(x.text);
 }
 
 // -- decoding -----------------------------------------------------------------
@@ -96,6 +108,26 @@ caf::error read_body(byte_reader& in, pong& x) {
   return caf::none;
 }
 
+caf::error read_body(byte_reader& in, broadcast& x) {
+  if (!in.bytes(x.id))
+    return truncated("broadcast message id");
+  if (!in.bytes(x.origin.bytes))
+    return truncated("broadcast origin");
+  if (!in.str_u8(x.origin_name))
+    return truncated("broadcast origin name");
+  if (!in.str_u8(x.origin_host))
+    return truncated("broadcast origin host");
+  if (!in.u16(x.origin_port))
+    return truncated("broadcast origin port");
+  if (!in.i64(x.sent_at_ms))
+    return truncated("broadcast send time");
+  if (!in.u8(x.hops_left))
+    return truncated("broadcast hop limit");
+  if (!in.str_u32(x.text))
+    return truncated("broadcast text");
+  return caf::none;
+}
+
 template <class T>
 caf::expected<message> decode_body(const char* data, size_t size) {
   byte_reader in{data, size};
@@ -140,6 +172,20 @@ caf::error check(const pong&) {
   return caf::none;
 }
 
+caf::error check(const broadcast& x) {
+  if (auto err = validate_name(x.origin_name))
+    return err;
+  if (!x.origin_host.empty() && !is_ipv4_literal(x.origin_host) &&
+      !is_ipv6_literal(x.origin_host))
+    return make_error(ec::invalid_address,
+                      "broadcast origin host is not an IP literal");
+  if (auto err = validate_port(x.origin_port))
+    return err;
+  if (x.hops_left == 0)
+    return make_error(ec::unexpected_message, "broadcast with no hops left");
+  return validate_text(x.text, max_text_bytes);
+}
+
 } // namespace
 
 void encode_payload(const message& msg, std::vector<char>& out) {
@@ -163,6 +209,8 @@ caf::expected<message> decode_payload(const char* data, size_t size) {
       return decode_body<ping>(data + 1, size - 1);
     case message_type::pong:
       return decode_body<pong>(data + 1, size - 1);
+    case message_type::broadcast:
+      return decode_body<broadcast>(data + 1, size - 1);
   }
   return make_error(ec::unknown_message_type, std::to_string(type));
 }
@@ -178,6 +226,9 @@ message_type type_of(const message& msg) {
     message_type operator()(const bye&) const { return message_type::bye; }
     message_type operator()(const ping&) const { return message_type::ping; }
     message_type operator()(const pong&) const { return message_type::pong; }
+    message_type operator()(const broadcast&) const {
+      return message_type::broadcast;
+    }
   };
   return std::visit(visitor{}, msg);
 }

@@ -30,6 +30,7 @@ enum class message_type : uint8_t {
   bye = 3,
   ping = 7,
   pong = 8,
+  broadcast = 9,
 };
 
 /// First message on every connection, in both directions.
@@ -86,8 +87,28 @@ struct pong {
   uint64_t nonce = 0;
 };
 
+/// How many links a broadcast may cross by default.
+constexpr uint8_t default_broadcast_hops = 16;
+
+/// A text for every node of the network, flooded over all links: each node
+/// shows it once (by `id`) and passes it on while `hops_left` allows.
+struct broadcast {
+  message_id id{};
+  /// The node that wrote it.
+  node_id origin;
+  std::string origin_name;
+  /// The origin's IP as its first neighbour saw it; empty when the origin
+  /// sends it (a node does not know how others reach it).
+  std::string origin_host;
+  uint16_t origin_port = 0;
+  int64_t sent_at_ms = 0;
+  /// Links it may still cross, including the one it is sent on: 1-255.
+  uint8_t hops_left = default_broadcast_hops;
+  std::string text;
+};
+
 /// Any message this version can decode.
-using message = std::variant<hello, chat, bye, ping, pong>;
+using message = std::variant<hello, chat, bye, ping, pong, broadcast>;
 
 /// Encodes `msg` as a frame payload (type byte + body), appending to `out`.
 /// @pre `msg` passes `validate`.
@@ -123,6 +144,12 @@ typename Inspector::result_type inspect(Inspector& f, ping& x) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, pong& x) {
   return f(caf::meta::type_name("pong"), x.nonce);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, broadcast& x) {
+  return f(caf::meta::type_name("broadcast"), x.id, x.origin, x.origin_name,
+           x.origin_host, x.origin_port, x.sent_at_ms, x.hops_left, x.text);
 }
 
 template <class Inspector>

@@ -493,6 +493,23 @@ BOOST_AUTO_TEST_CASE(busy_link_is_never_pinged) {
   BOOST_CHECK(!closed_by_broker());
 }
 
+BOOST_AUTO_TEST_CASE(broadcasts_go_both_ways) {
+  establish_inbound();
+  broadcast msg;
+  msg.origin_name = "zoe";
+  msg.origin_port = 7000;
+  msg.text = "to all";
+  peer_writes(frame_of(msg));
+  auto reported = registry.received<bcast_atom, caf::actor, broadcast>();
+  BOOST_REQUIRE_EQUAL(reported.size(), 1u);
+  BOOST_CHECK_EQUAL(reported[0].get_as<broadcast>(2).text, "to all");
+  caf::anon_send(conn, send_atom::value, msg);
+  run();
+  auto msgs = written();
+  BOOST_REQUIRE_EQUAL(msgs.size(), 2u);
+  BOOST_CHECK_EQUAL(std::get<broadcast>(msgs[1]).origin_name, "zoe");
+}
+
 BOOST_AUTO_TEST_CASE(ping_is_answered_with_its_nonce) {
   establish_inbound();
   peer_writes(frame_of(ping{42}));

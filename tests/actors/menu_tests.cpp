@@ -48,6 +48,7 @@ BOOST_AUTO_TEST_CASE(start_shows_the_original_menu) {
                                     "1. Send message",
                                     "2. Query active peers",
                                     "3. Connect to active peers",
+                                    "4. Broadcast message",
                                     "0. Quit"};
   BOOST_CHECK(step.lines == expected);
   BOOST_CHECK_EQUAL(fresh.prompt(), "Enter choice: ");
@@ -113,6 +114,19 @@ BOOST_AUTO_TEST_CASE(bad_message_is_invalid_input) {
     BOOST_CHECK(has_invalid(step));
     BOOST_CHECK(std::holds_alternative<std::monostate>(step.req));
   }
+}
+
+BOOST_AUTO_TEST_CASE(broadcast_asks_for_the_text) {
+  m.feed("4");
+  BOOST_CHECK_EQUAL(m.prompt(), "Enter your broadcast message: ");
+  auto step = m.feed("hello, everyone");
+  auto req = std::get_if<menu::broadcast_request>(&step.req);
+  BOOST_REQUIRE(req != nullptr);
+  BOOST_CHECK_EQUAL(req->text, "hello, everyone");
+  BOOST_CHECK(at_menu());
+  step = type({"4", "\x1b[2J"});
+  BOOST_CHECK(has_invalid(step));
+  BOOST_CHECK(std::holds_alternative<std::monostate>(step.req));
 }
 
 BOOST_AUTO_TEST_CASE(query_lists_peers_with_their_state) {

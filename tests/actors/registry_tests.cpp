@@ -17,6 +17,8 @@ struct registry_fixture : fixture {
     dialer = make_stand_in();
     registry_config cfg;
     cfg.self_id = make_id(5);
+    cfg.self_name = "me";
+    cfg.self_port = 6555;
     cfg.console = caf::actor_cast<console_actor>(console.handle);
     cfg.make_dialer = [this](registry_actor) {
       return caf::actor_cast<dialer_actor>(dialer.handle);
@@ -427,6 +429,97 @@ BOOST_AUTO_TEST_CASE(quit_says_exit_to_legacy_peers_and_waits_for_it) {
                  caf::error{});
   run();
   BOOST_CHECK_EQUAL(console_side.received<done_atom>().size(), 1u);
+}
+
+namespace {
+
+broadcast make_broadcast(uint8_t origin, uint8_t hops, uint8_t id = 1) {
+  broadcast msg;
+  msg.id.fill(id);
+  msg.origin = make_id(origin);
+  msg.origin_name = "origin";
+  msg.origin_port = 7000;
+  msg.sent_at_ms = 1;
+  msg.hops_left = hops;
+  msg.text = "to everyone";
+  return msg;
+}
+
+std::vector<broadcast> forwarded(const stand_in& conn) {
+  std::vector<broadcast> result;
+  for (auto& msg : conn.received<send_atom, broadcast>())
+    result.push_back(msg.get_as<broadcast>(1));
+  return result;
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_CASE(broadcast_is_shown_once_and_passed_on_once) {
+  auto bob = connect(7, "bob", 6556);
+  auto carol = connect(8, "carol", 6557);
+  auto dave = connect(9, "dave", 6558);
+  // bob's copy comes straight from its origin: the host is still empty.
+  caf::anon_send(reg, bcast_atom::value, bob.handle, make_broadcast(7, 16));
+  run();
+  auto shown = console.received<bcast_atom, peer_view, std::string>();
+  BOOST_REQUIRE_EQUAL(shown.size(), 1u);
+  BOOST_CHECK_EQUAL(display_name(shown[0].get_as<peer_view>(1)),
+                    "origin [127.0.0.1:7000]");
+  BOOST_CHECK_EQUAL(shown[0].get_as<std::string>(2), "to everyone");
+  BOOST_CHECK(forwarded(bob).empty());
+  for (auto* conn : {&carol, &dave}) {
+    auto copies = forwarded(*conn);
+    BOOST_REQUIRE_EQUAL(copies.size(), 1u);
+    BOOST_CHECK_EQUAL(copies[0].hops_left, 15);
+    BOOST_CHECK_EQUAL(copies[0].origin_host, "127.0.0.1");
+  }
+  // The same broadcast over another link is a duplicate.
+  caf::anon_send(reg, bcast_atom::value, carol.handle, make_broadcast(7, 15));
+  run();
+  BOOST_CHECK_EQUAL(
+      (console.received<bcast_atom, peer_view, std::string>().size()), 1u);
+  BOOST_CHECK_EQUAL(forwarded(dave).size(), 1u);
+}
+
+BOOST_AUTO_TEST_CASE(broadcast_with_its_last_hop_is_not_passed_on) {
+  auto bob = connect(7, "bob", 6556);
+  auto carol = connect(8, "carol", 6557);
+  caf::anon_send(reg, bcast_atom::value, bob.handle, make_broadcast(9, 1));
+  run();
+  BOOST_CHECK_EQUAL(
+      (console.received<bcast_atom, peer_view, std::string>().size()), 1u);
+  BOOST_CHECK(forwarded(carol).empty());
+}
+
+BOOST_AUTO_TEST_CASE(our_own_broadcast_coming_back_is_dropped) {
+  auto bob = connect(7, "bob", 6556);
+  caf::anon_send(reg, bcast_atom::value, bob.handle, make_broadcast(5, 10));
+  run();
+  BOOST_CHECK((console.received<bcast_atom, peer_view, std::string>().empty()));
+}
+
+BOOST_AUTO_TEST_CASE(user_broadcast_goes_out_on_every_link) {
+  auto bob = connect(7, "bob", 6556);
+  auto carol = connect(8, "carol", 6557);
+  caf::anon_send(reg, bcast_atom::value, std::string{"hello all"});
+  run();
+  for (auto* conn : {&bob, &carol}) {
+    auto copies = forwarded(*conn);
+    BOOST_REQUIRE_EQUAL(copies.size(), 1u);
+    BOOST_CHECK(copies[0].origin == make_id(5));
+    BOOST_CHECK_EQUAL(copies[0].origin_name, "me");
+    BOOST_CHECK_EQUAL(copies[0].origin_port, 6555);
+    BOOST_CHECK(copies[0].origin_host.empty());
+    BOOST_CHECK_EQUAL(copies[0].hops_left, default_broadcast_hops);
+    BOOST_CHECK_EQUAL(copies[0].text, "hello all");
+  }
+  BOOST_REQUIRE_EQUAL(notices().size(), 1u);
+  BOOST_CHECK_EQUAL(notices()[0], "Broadcast sent to 2 peers");
+  // Its echo from a neighbour is not shown.
+  auto echo = forwarded(bob)[0];
+  caf::anon_send(reg, bcast_atom::value, carol.handle, echo);
+  run();
+  BOOST_CHECK((console.received<bcast_atom, peer_view, std::string>().empty()));
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -312,8 +312,65 @@ BOOST_AUTO_TEST_CASE(ping_and_pong_golden_bytes_and_round_trip) {
              ec::trailing_bytes);
 }
 
+BOOST_AUTO_TEST_CASE(broadcast_golden_bytes_and_round_trip) {
+  broadcast msg;
+  msg.id.fill(0xaa);
+  msg.origin.bytes.fill(0x11);
+  msg.origin_name = "al";
+  msg.origin_host = "10.0.0.1";
+  msg.origin_port = 6555;
+  msg.sent_at_ms = 1;
+  msg.hops_left = 16;
+  msg.text = "hi";
+  std::vector<char> expected = bytes({0x00, 0x00, 0x00, 0x4e, 0x09});
+  expected.insert(expected.end(), 16, static_cast<char>(0xaa)); // id
+  expected.insert(expected.end(), 32, static_cast<char>(0x11)); // origin
+  for (int x : std::initializer_list<int>{
+           0x02, 'a',  'l',                               // name
+           0x08, '1',  '0', '.', '0', '.', '0', '.', '1', // host
+           0x19, 0x9b,                                    // port 6555
+           0,    0,    0,   0,   0,   0,   0,   1,        // sent at
+           0x10,                                          // hops left
+           0,    0,    0,   2,   'h', 'i'})               // text
+    expected.push_back(static_cast<char>(x));
+  std::vector<char> out;
+  append_frame(msg, out);
+  BOOST_TEST(out == expected);
+  auto decoded = decode(payload_of(out));
+  BOOST_TEST_REQUIRE(decoded.engaged());
+  auto& back = std::get<broadcast>(*decoded);
+  BOOST_TEST(back.origin_name == "al");
+  BOOST_TEST(back.origin_host == "10.0.0.1");
+  BOOST_TEST(back.origin_port == 6555);
+  BOOST_TEST(back.hops_left == 16);
+  BOOST_TEST(back.text == "hi");
+}
+
+BOOST_AUTO_TEST_CASE(invalid_broadcasts_are_rejected) {
+  broadcast good;
+  good.origin_name = "al";
+  good.origin_port = 6555;
+  good.text = "hi";
+  BOOST_TEST(!validate(good));
+  auto bad = good;
+  bad.hops_left = 0;
+  BOOST_TEST(code_of(validate(bad)) == ec::unexpected_message);
+  bad = good;
+  bad.origin_host = "evil host";
+  BOOST_TEST(code_of(validate(bad)) == ec::invalid_address);
+  bad = good;
+  bad.origin_port = 0;
+  BOOST_TEST(code_of(validate(bad)) == ec::invalid_port);
+  bad = good;
+  bad.text = "\x1b[2J";
+  BOOST_TEST(code_of(validate(bad)) == ec::invalid_text);
+  bad = good;
+  bad.origin_name = "a b";
+  BOOST_TEST(code_of(validate(bad)) == ec::invalid_name);
+}
+
 BOOST_AUTO_TEST_CASE(unknown_types_are_reported_with_their_number) {
-  for (int type : {0, 4, 5, 6, 9, 127, 128, 255}) {
+  for (int type : {0, 4, 5, 6, 10, 127, 128, 255}) {
     BOOST_TEST_CONTEXT("type " << type) {
       auto payload = bytes({type, 0x01, 0x02});
       auto decoded = decode(payload);
