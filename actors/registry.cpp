@@ -70,19 +70,38 @@ void flush_outbox(registry_ptr self, const peer_address& addr,
   st.outbox.erase(i);
 }
 
-/// Drops what was queued for `addr` and tells the user why.
+/// Dials `addr` again after its next back-off delay, if we keep it.
+void schedule_redial(registry_ptr self, const peer_address& addr) {
+  auto& st = self->state;
+  auto i = st.redial.find(addr);
+  if (i == st.redial.end() || st.shutting_down)
+    return;
+  self->delayed_send(self, i->second.delays.next(st.rng), redial_atom::value,
+                     addr);
+}
+
+/// Drops what was queued for `addr` and tells the user why (for an address
+/// we keep dialing, only the first time: retries are silent).
 void fail_dial(registry_ptr self, const peer_address& addr,
                const std::string& reason) {
   auto& st = self->state;
   st.dialing.erase(addr);
   auto line = "Could not connect to " + to_string(addr) + ": " + reason;
+  bool show = true;
+  if (auto r = st.redial.find(addr); r != st.redial.end()) {
+    show = !r->second.failure_shown;
+    r->second.failure_shown = true;
+    schedule_redial(self, addr);
+  }
   auto i = st.outbox.find(addr);
   if (i != st.outbox.end()) {
     line += " (" + std::to_string(i->second.size()) + " message" +
             (i->second.size() == 1 ? "" : "s") + " not sent)";
     st.outbox.erase(i);
+    show = true;
   }
-  self->send(st.cfg.console, notice_atom::value, std::move(line));
+  if (show)
+    self->send(st.cfg.console, notice_atom::value, std::move(line));
   check_shutdown_done(self);
 }
 
@@ -103,6 +122,7 @@ void legacy_send(registry_ptr self, const peer_address& addr,
 void switch_to_legacy(registry_ptr self, const peer_address& addr) {
   auto& st = self->state;
   st.dialing.erase(addr);
+  st.redial.erase(addr); // legacy peers have no link to keep
   st.table.mark_legacy(addr);
   self->send(st.cfg.console, notice_atom::value,
              to_string(addr) + " does not answer in the p2pchat protocol: "
@@ -191,6 +211,8 @@ void on_hello(registry_ptr self, caf::actor conn, const peer_address& remote,
   if (!dialed.host.empty())
     st.dialing.erase(dialed);
   if (outcome.self_connection) {
+    st.redial.erase(dialed);
+    st.redial.erase(listen);
     spdlog::info("{} is this node itself; closing", to_string(listen));
     caf::anon_send(conn, close_atom::value,
                    bye{bye_code::self_connection, "connected to self"});
@@ -199,6 +221,14 @@ void on_hello(registry_ptr self, caf::actor conn, const peer_address& remote,
     return;
   }
   st.connections.emplace(conn_id, std::move(conn));
+  // Keep this peer: if the link drops, dial it again; it works now, so the
+  // next loss starts with a short delay.
+  for (auto& addr : {listen, dialed})
+    if (auto r = st.redial.find(addr); r != st.redial.end()) {
+      r->second.delays.reset();
+      r->second.failure_shown = false;
+    }
+  st.redial.try_emplace(listen);
   for (auto dup : outcome.duplicates)
     close_connection(self, dup, bye_code::duplicate_connection,
                      "duplicate connection");
@@ -218,8 +248,10 @@ void on_closed(registry_ptr self, const caf::actor& conn,
   auto& st = self->state;
   st.connections.erase(conn.id());
   auto outcome = st.table.on_closed(conn.id());
-  if (outcome.peer_disconnected)
+  if (outcome.peer_disconnected) {
     self->send(st.cfg.console, left_atom::value, outcome.peer);
+    schedule_redial(self, outcome.peer.listen);
+  }
   if (!outcome.registered && !dialed.host.empty() &&
       st.dialing.count(dialed) > 0) {
     // Connected, but the handshake never completed.
@@ -258,6 +290,7 @@ registry_actor::behavior_type registry(registry_ptr self, registry_config cfg) {
   fill_defaults(cfg);
   st.cfg = std::move(cfg);
   st.table = peer_table{st.cfg.self_id};
+  st.rng.seed(st.cfg.seed != 0 ? st.cfg.seed : std::random_device{}());
   st.dialer = st.cfg.make_dialer(self);
   self->link_to(st.dialer);
   return {
@@ -280,8 +313,10 @@ registry_actor::behavior_type registry(registry_ptr self, registry_config cfg) {
         auto peer = st.table.peer_of(conn.id());
         if (!peer)
           return;
-        // The peer left for good (the original app's "exit"): forget it.
+        // The peer left for good (the original app's "exit"): forget it, and
+        // do not dial it again until it shows up on its own.
         st.table.forget(peer->id);
+        st.redial.erase(peer->listen);
         peer->connected = false;
         self->send(st.cfg.console, left_atom::value, *peer);
       },
@@ -311,13 +346,23 @@ registry_actor::behavior_type registry(registry_ptr self, registry_config cfg) {
       [self](bootstrap_atom, const peer_address& addr) {
         auto& st = self->state;
         st.bootstrap.insert(addr);
-        if (st.table.is_legacy(addr))
+        if (st.table.is_legacy(addr)) {
           legacy_send(self, addr, std::string{legacy_hello_text});
-        else
+        } else {
+          st.redial.try_emplace(addr);
           dial(self, addr);
+        }
       },
       [self](legacy_atom, const peer_address& addr) {
         self->state.table.mark_legacy(addr);
+      },
+      [self](redial_atom, const peer_address& addr) {
+        auto& st = self->state;
+        if (st.shutting_down || st.redial.count(addr) == 0)
+          return;
+        if (auto peer = st.table.find(addr); peer && peer->connected)
+          return;
+        dial(self, addr);
       },
       [self](dialfail_atom, const peer_address& addr,
              const std::string& reason) { fail_dial(self, addr, reason); },
@@ -345,6 +390,8 @@ registry_actor::behavior_type registry(registry_ptr self, registry_config cfg) {
           legacy_send(self, addr, std::string{legacy_exit_text});
           return;
         }
+        // The user sent it away: no redial.
+        st.redial.erase(addr);
         auto peer = st.table.find(addr);
         if (!peer || !peer->connected) {
           self->send(st.cfg.console, notice_atom::value,

@@ -2,6 +2,7 @@
 
 #include <functional>
 #include <map>
+#include <random>
 #include <set>
 #include <string>
 #include <unordered_map>
@@ -10,6 +11,7 @@
 #include <caf/typed_event_based_actor.hpp>
 #include <caf/typed_response_promise.hpp>
 
+#include "actors/backoff.hpp"
 #include "actors/peer_table.hpp"
 #include "actors/seen_cache.hpp"
 #include "actors/types.hpp"
@@ -28,6 +30,8 @@ struct registry_config {
   std::function<message_id()> make_message_id;
   /// Wall-clock milliseconds since the epoch; injected for tests.
   std::function<int64_t()> now_ms;
+  /// Seeds the jitter of reconnection delays; 0 picks a random seed.
+  uint64_t seed = 0;
 };
 
 struct registry_state {
@@ -43,6 +47,15 @@ struct registry_state {
   std::set<peer_address> bootstrap;
   /// Texts handed to the dialer in the original format, not yet reported.
   size_t legacy_in_flight = 0;
+  /// Addresses we keep dialing when they are lost: bootstrap peers and
+  /// peers we were connected to, each with its delays.
+  struct redial_state {
+    backoff delays;
+    /// A failure was shown on the console; later ones are not.
+    bool failure_shown = false;
+  };
+  std::map<peer_address, redial_state> redial;
+  std::mt19937_64 rng;
   /// Ids of the broadcasts shown already.
   seen_cache seen;
   /// Broadcast copies dropped as already seen (for logs and tests).

@@ -41,6 +41,7 @@ using lsend_atom = caf::atom_constant<caf::atom("lsend")>;
 using lsent_atom = caf::atom_constant<caf::atom("lsent")>;
 using list_atom = caf::atom_constant<caf::atom("list")>;
 using notice_atom = caf::atom_constant<caf::atom("notice")>;
+using redial_atom = caf::atom_constant<caf::atom("redial")>;
 using send_atom = caf::atom_constant<caf::atom("send")>;
 using shutdown_atom = caf::atom_constant<caf::atom("shutdown")>;
 using start_atom = caf::atom_constant<caf::atom("start")>;
@@ -108,6 +109,8 @@ using registry_actor = caf::typed_actor<
     caf::reacts_to<bootstrap_atom, peer_address>,
     // A --legacy-peer at start: known to speak the original format.
     caf::reacts_to<legacy_atom, peer_address>,
+    // Timer: time to dial a lost peer (or bootstrap address) again.
+    caf::reacts_to<redial_atom, peer_address>,
     // The console lists the peer table.
     caf::replies_to<list_atom>::with<std::vector<peer_view>>,
     // Quit: say bye to every peer; answers once all connections closed.

@@ -19,6 +19,7 @@ struct registry_fixture : fixture {
     cfg.self_id = make_id(5);
     cfg.self_name = "me";
     cfg.self_port = 6555;
+    cfg.seed = 1;
     cfg.console = caf::actor_cast<console_actor>(console.handle);
     cfg.make_dialer = [this](registry_actor) {
       return caf::actor_cast<dialer_actor>(dialer.handle);
@@ -520,6 +521,72 @@ BOOST_AUTO_TEST_CASE(user_broadcast_goes_out_on_every_link) {
   caf::anon_send(reg, bcast_atom::value, carol.handle, echo);
   run();
   BOOST_CHECK((console.received<bcast_atom, peer_view, std::string>().empty()));
+}
+
+using std::chrono::milliseconds;
+using std::chrono::minutes;
+
+BOOST_AUTO_TEST_CASE(unreachable_bootstrap_is_retried_with_growing_delays) {
+  peer_address addr{"127.0.0.1", 7000};
+  caf::anon_send(reg, bootstrap_atom::value, addr);
+  run();
+  auto dials = [&] {
+    return dialer.received<dial_atom, peer_address>().size();
+  };
+  BOOST_REQUIRE_EQUAL(dials(), 1u);
+  // Delays are about 1 s, 2 s, 4 s, 8 s (+/- 20 %).
+  for (int64_t base : {1000, 2000, 4000, 8000}) {
+    caf::anon_send(reg, dialfail_atom::value, addr,
+                   std::string{"Connection refused"});
+    run();
+    auto before = dials();
+    sched.advance_time(milliseconds{base * 8 / 10 - 1});
+    run();
+    BOOST_CHECK_EQUAL(dials(), before);
+    sched.advance_time(milliseconds{base * 4 / 10 + 2});
+    run();
+    BOOST_CHECK_EQUAL(dials(), before + 1);
+  }
+  // Reported once, not at every retry.
+  BOOST_CHECK_EQUAL(notices().size(), 1u);
+}
+
+BOOST_AUTO_TEST_CASE(a_lost_peer_is_dialed_again) {
+  auto conn = connect(7, "bob", 6556);
+  caf::anon_send(reg, closed_atom::value, conn.handle, no_dial, false,
+                 std::string{"connection reset"});
+  run();
+  BOOST_CHECK((dialer.received<dial_atom, peer_address>().empty()));
+  sched.advance_time(milliseconds{1200});
+  run();
+  auto dials = dialer.received<dial_atom, peer_address>();
+  BOOST_REQUIRE_EQUAL(dials.size(), 1u);
+  BOOST_CHECK_EQUAL(to_string(dials[0].get_as<peer_address>(1)),
+                    "127.0.0.1:6556");
+}
+
+BOOST_AUTO_TEST_CASE(a_peer_that_said_bye_is_not_dialed_again) {
+  auto conn = connect(7, "bob", 6556);
+  caf::anon_send(reg, bye_atom::value, conn.handle,
+                 bye{bye_code::leaving, "quit"});
+  caf::anon_send(reg, closed_atom::value, conn.handle, no_dial, false,
+                 std::string{"peer said bye"});
+  run();
+  sched.advance_time(minutes{10});
+  run();
+  BOOST_CHECK((dialer.received<dial_atom, peer_address>().empty()));
+}
+
+BOOST_AUTO_TEST_CASE(a_peer_we_sent_away_is_not_dialed_again) {
+  auto conn = connect(7, "bob", 6556);
+  caf::anon_send(reg, discon_atom::value, peer_address{"127.0.0.1", 6556});
+  run();
+  caf::anon_send(reg, closed_atom::value, conn.handle, no_dial, false,
+                 std::string{"we said bye"});
+  run();
+  sched.advance_time(minutes{10});
+  run();
+  BOOST_CHECK((dialer.received<dial_atom, peer_address>().empty()));
 }
 
 BOOST_AUTO_TEST_SUITE_END()
