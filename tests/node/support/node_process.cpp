@@ -371,6 +371,10 @@ void node_process::close_stdin() {
   close_fd(stdin_fd_);
 }
 
+bool node_process::signal(int sig) {
+  return pid_ > 0 && ::kill(pid_, sig) == 0;
+}
+
 std::optional<int> node_process::wait_exit(milliseconds timeout) {
   if (!wait_until([this] { return status_.has_value(); }, timeout,
                   "exit within " + std::to_string(timeout.count()) + " ms"))

@@ -122,6 +122,10 @@ public:
   /// What a failing check should print about this process.
   process_report report() { return process_report{this}; }
 
+  /// Sends `sig` to the child (e.g. SIGSTOP to freeze it with its sockets
+  /// open); false if it is gone.
+  bool signal(int sig);
+
 private:
   friend std::ostream& operator<<(std::ostream&, const process_report&);
 
