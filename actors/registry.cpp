@@ -206,6 +206,13 @@ void on_hello(registry_ptr self, caf::actor conn, const peer_address& remote,
   auto& st = self->state;
   auto conn_id = conn.id();
   peer_address listen{remote.host, msg.listen_port};
+  if (dialed.host.empty() && st.connections.size() >= st.cfg.max_connections) {
+    spdlog::info("refusing {}: already {} connections", to_string(remote),
+                 st.connections.size());
+    caf::anon_send(conn, close_atom::value,
+                   bye{bye_code::too_many_connections, "too many connections"});
+    return;
+  }
   auto outcome = st.table.on_hello(conn_id, !dialed.host.empty(), msg.id,
                                    msg.name, listen);
   if (!dialed.host.empty())

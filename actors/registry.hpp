@@ -32,6 +32,9 @@ struct registry_config {
   std::function<int64_t()> now_ms;
   /// Seeds the jitter of reconnection delays; 0 picks a random seed.
   uint64_t seed = 0;
+  /// Most links held at once, both directions; more inbound ones are
+  /// refused with a bye.
+  size_t max_connections = 125;
 };
 
 struct registry_state {

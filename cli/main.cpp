@@ -70,6 +70,7 @@ int run_node(const node_options& opts, const identity& me,
   reg_cfg.self_id = me.id;
   reg_cfg.self_name = opts.name;
   reg_cfg.self_port = sock.port;
+  reg_cfg.max_connections = opts.max_connections;
   reg_cfg.console = console;
   reg_cfg.make_dialer = [&](registry_actor registry) {
     dialer_config dial_cfg{make_connection_config(std::move(registry)),

@@ -127,6 +127,18 @@ std::string check_log_level(const std::string& text, std::string& result) {
          " is not one of trace, debug, info, warn, error, critical, off";
 }
 
+std::string check_max_connections(const std::string& text, size_t& result) {
+  auto reason = quote(text) + " is not a number of connections (1-100000)";
+  if (text.empty() || text.size() > 6 ||
+      text.find_first_not_of("0123456789") != std::string::npos)
+    return reason;
+  auto value = std::stoul(text);
+  if (value < 1 || value > 100000)
+    return reason;
+  result = value;
+  return {};
+}
+
 std::string check_timeout(const std::string& text,
                           std::chrono::milliseconds& result) {
   auto reason = quote(text) + " is not a number of milliseconds (1-" +
@@ -189,6 +201,11 @@ po::options_description settings_description() {
        ("how long a dialed peer may stay silent before it is taken for the "
         "original app, in milliseconds (default " +
         std::to_string(defaults.legacy_detect_timeout.count()) + ")")
+           .c_str()) //
+      ("max-connections", text("N"),
+       ("most links held at once, 1-100000; more inbound ones are refused "
+        "(default " +
+        std::to_string(defaults.max_connections) + ")")
            .c_str()) //
       ("ping-interval", text("MS"),
        ("how often an idle link is pinged, in milliseconds; a peer silent "
@@ -472,6 +489,7 @@ options_result parse_options(int argc, const char* const* argv,
               opts.legacy_detect_timeout);
     given.get("legacy-read-timeout", check_timeout, opts.legacy_read_timeout);
     given.get("ping-interval", check_timeout, opts.ping_interval);
+    given.get("max-connections", check_max_connections, opts.max_connections);
     if (!interactive && (!has_name || !has_port)) {
       for (auto [has, key] :
            {std::pair{has_name, "--name"}, std::pair{has_port, "--port"}})

@@ -35,6 +35,8 @@ struct node_options {
   std::chrono::milliseconds legacy_read_timeout{3000};
   /// Idle links are pinged this often and closed after 3 silent intervals.
   std::chrono::milliseconds ping_interval{30000};
+  /// Most links held at once; more inbound ones are refused with a bye.
+  size_t max_connections = 125;
   /// How long an outgoing TCP connect may take (1 ms to 1 day).
   std::chrono::milliseconds connect_timeout{5000};
 };

@@ -67,6 +67,8 @@ enum class bye_code : uint8_t {
   self_connection = 3,
   /// The receiver's version is not supported.
   unsupported_version = 4,
+  /// The sender holds as many connections as it allows.
+  too_many_connections = 5,
 };
 
 /// Last message before a side closes the connection.

@@ -12,7 +12,7 @@ namespace {
 const peer_address no_dial{};
 
 struct registry_fixture : fixture {
-  registry_fixture() {
+  explicit registry_fixture(size_t max_connections = 125) {
     console = make_stand_in();
     dialer = make_stand_in();
     registry_config cfg;
@@ -20,6 +20,7 @@ struct registry_fixture : fixture {
     cfg.self_name = "me";
     cfg.self_port = 6555;
     cfg.seed = 1;
+    cfg.max_connections = max_connections;
     cfg.console = caf::actor_cast<console_actor>(console.handle);
     cfg.make_dialer = [this](registry_actor) {
       return caf::actor_cast<dialer_actor>(dialer.handle);
@@ -587,6 +588,31 @@ BOOST_AUTO_TEST_CASE(a_peer_we_sent_away_is_not_dialed_again) {
   sched.advance_time(minutes{10});
   run();
   BOOST_CHECK((dialer.received<dial_atom, peer_address>().empty()));
+}
+
+struct two_links_fixture : registry_fixture {
+  two_links_fixture() : registry_fixture(2) {
+    // nop
+  }
+};
+
+BOOST_FIXTURE_TEST_CASE(inbound_links_over_the_cap_are_refused_politely,
+                        two_links_fixture) {
+  auto bob = connect(7, "bob", 6556);
+  auto carol = connect(8, "carol", 6557);
+  auto dave = connect(9, "dave", 6558);
+  BOOST_CHECK(close_codes(bob).empty());
+  BOOST_CHECK(close_codes(carol).empty());
+  BOOST_CHECK(close_codes(dave) ==
+              std::vector<bye_code>{bye_code::too_many_connections});
+  // Refused before it became a peer.
+  BOOST_CHECK_EQUAL(list().size(), 2u);
+  // Once a link closes there is room again.
+  caf::anon_send(reg, closed_atom::value, bob.handle, no_dial, false,
+                 std::string{"gone"});
+  run();
+  auto erin = connect(10, "erin", 6559);
+  BOOST_CHECK(close_codes(erin).empty());
 }
 
 BOOST_AUTO_TEST_SUITE_END()
