@@ -33,10 +33,10 @@ public:
 /// Longest handshake or connect timeout we accept: one day.
 constexpr uint64_t max_timeout_ms = 24 * 60 * 60 * 1000;
 
-/// Quotes a user-supplied value for an error message, escaping control
-/// characters so that echoing bad input cannot drive the terminal.
-std::string quote(std::string_view text) {
-  std::string result = "'";
+/// Escapes control characters in user-supplied text for an error message,
+/// so that echoing bad input cannot drive the terminal.
+std::string escape_controls(std::string_view text) {
+  std::string result;
   for (char c : text) {
     auto byte = static_cast<unsigned char>(c);
     if (byte < 0x20 || byte == 0x7f) {
@@ -48,8 +48,12 @@ std::string quote(std::string_view text) {
       result += c;
     }
   }
-  result += '\'';
   return result;
+}
+
+/// Quotes a user-supplied value, escaped like `escape_controls`.
+std::string quote(std::string_view text) {
+  return "'" + escape_controls(text) + "'";
 }
 
 /// What is wrong, in the words of the check that found it: the detail of
@@ -255,15 +259,16 @@ std::string reword(const po::error& e) {
     switch (x->kind()) {
       case po::invalid_syntax::missing_parameter:
       case po::invalid_syntax::empty_adjacent_parameter:
-        return x->get_option_name() + ": missing value";
+        // Raised before the name is checked: it may be anything.
+        return escape_controls(x->get_option_name()) + ": missing value";
       case po::invalid_syntax::extra_parameter:
-        return x->get_option_name() + ": takes no value";
+        return escape_controls(x->get_option_name()) + ": takes no value";
       default:
         break;
     }
   }
   if (auto* x = dynamic_cast<const po::multiple_occurrences*>(&e))
-    return x->get_option_name() + ": given more than once";
+    return escape_controls(x->get_option_name()) + ": given more than once";
   return e.what();
 }
 

@@ -104,7 +104,7 @@ caf::expected<uint16_t> parse_port(std::string_view text, bool allow_zero) {
       allow_zero ? "port must be 0-65535" : "port must be 1-65535";
   if (text.empty() || !std::all_of(text.begin(), text.end(), is_digit))
     return make_error(ec::invalid_port,
-                      std::string{range} + ", got '" + std::string{text} + "'");
+                      std::string{range} + ", got " + quote_untrusted(text));
   uint32_t value = 0;
   for (auto c : text) {
     value = value * 10 + static_cast<uint32_t>(c - '0');

@@ -1,5 +1,7 @@
 #include "protocol/errors.hpp"
 
+#include <cstdio>
+
 #include <caf/make_message.hpp>
 #include <caf/message.hpp>
 
@@ -82,6 +84,23 @@ std::string describe(const caf::error& err) {
     result += ": ";
     result += caf::to_string(ctx);
   }
+  return result;
+}
+
+std::string quote_untrusted(std::string_view bytes) {
+  constexpr size_t max_bytes = 48;
+  std::string result = "'";
+  for (size_t i = 0; i < bytes.size() && i < max_bytes; ++i) {
+    auto b = static_cast<unsigned char>(bytes[i]);
+    if (b >= 0x20 && b < 0x7F && b != '\\') {
+      result += static_cast<char>(b);
+    } else {
+      char buf[8];
+      std::snprintf(buf, sizeof(buf), "\\x%02x", b);
+      result += buf;
+    }
+  }
+  result += bytes.size() > max_bytes ? "'..." : "'";
   return result;
 }
 

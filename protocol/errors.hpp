@@ -1,6 +1,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 
 #include <caf/atom.hpp>
 #include <caf/error.hpp>
@@ -66,6 +67,11 @@ caf::error make_error(ec x, std::string detail);
 
 /// Extracts our code from `err`, or `ec::none` if it is not one of ours.
 ec code_of(const caf::error& err);
+
+/// Quotes untrusted bytes for an error message: printable ASCII as is,
+/// everything else as \xNN (so no message can carry terminal escapes), cut
+/// after 48 bytes.
+std::string quote_untrusted(std::string_view bytes);
 
 /// Renders any error for log lines and the console: ours as "reason" or
 /// "reason: detail", others as CAF renders them.

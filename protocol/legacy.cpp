@@ -15,30 +15,10 @@ namespace {
 
 /// Longest excerpt of a rejected address that goes into an error detail: the
 /// detail ends up in log lines, and the address token can be ~1000 bytes.
-constexpr size_t max_quoted_bytes = 48;
-
-/// Quotes untrusted bytes for an error detail: printable ASCII as is,
-/// everything else as \xNN (so a log line cannot carry terminal escapes),
-/// cut after `max_quoted_bytes` bytes.
-std::string quote(std::string_view str) {
-  std::string result = "'";
-  for (size_t i = 0; i < str.size() && i < max_quoted_bytes; ++i) {
-    auto b = static_cast<unsigned char>(str[i]);
-    if (b >= 0x20 && b < 0x7F && b != '\\') {
-      result += static_cast<char>(b);
-    } else {
-      char buf[8];
-      std::snprintf(buf, sizeof(buf), "\\x%02x", b);
-      result += buf;
-    }
-  }
-  result += str.size() > max_quoted_bytes ? "'..." : "'";
-  return result;
-}
 
 caf::error not_ip_port(std::string_view token) {
   return make_error(ec::invalid_address,
-                    "address " + quote(token) + " is not IP:PORT");
+                    "address " + quote_untrusted(token) + " is not IP:PORT");
 }
 
 /// Parses the address token: `a.b.c.d:PORT` or `[IPV6]:PORT`.
@@ -54,7 +34,7 @@ caf::expected<peer_address> parse_legacy_address(std::string_view token) {
     port = token.substr(close + 2);
     if (!is_ipv6_literal(host))
       return make_error(ec::invalid_address,
-                        "address " + quote(token) +
+                        "address " + quote_untrusted(token) +
                             " has no IPv6 literal in brackets");
   } else {
     auto colon = token.rfind(':');
@@ -63,21 +43,23 @@ caf::expected<peer_address> parse_legacy_address(std::string_view token) {
     host = token.substr(0, colon);
     port = token.substr(colon + 1);
     if (host.empty())
-      return make_error(ec::invalid_address,
-                        "address " + quote(token) + " has an empty host");
+      return make_error(ec::invalid_address, "address " +
+                                                 quote_untrusted(token) +
+                                                 " has an empty host");
     if (host.find(':') != std::string_view::npos)
       return make_error(ec::invalid_address,
-                        "address " + quote(token) +
+                        "address " + quote_untrusted(token) +
                             " is not IP:PORT (IPv6 needs [brackets])");
     if (!is_ipv4_literal(host))
       return make_error(ec::invalid_address,
-                        "host " + quote(host) +
+                        "host " + quote_untrusted(host) +
                             " is not an IPv4 or IPv6 literal");
   }
   auto num = parse_port(port, false);
   if (!num)
-    return make_error(ec::invalid_port, "port " + quote(port) + " of address " +
-                                            quote(token) + " not in 1-65535");
+    return make_error(ec::invalid_port,
+                      "port " + quote_untrusted(port) + " of address " +
+                          quote_untrusted(token) + " not in 1-65535");
   return peer_address{std::string{host}, *num};
 }
 
@@ -134,7 +116,7 @@ caf::expected<legacy_message> parse_legacy(std::string_view bytes) {
 caf::expected<std::string> format_legacy(const legacy_message& msg) {
   if (!is_ipv4_literal(msg.sender.host) && !is_ipv6_literal(msg.sender.host))
     return make_error(ec::invalid_address,
-                      "host " + quote(msg.sender.host) +
+                      "host " + quote_untrusted(msg.sender.host) +
                           " is not an IPv4 or IPv6 literal");
   if (auto err = validate_port(msg.sender.port))
     return err;

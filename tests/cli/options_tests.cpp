@@ -539,3 +539,25 @@ BOOST_FIXTURE_TEST_CASE(config_file_with_name_skips_the_name_prompt,
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+// Found by fuzz_options: error messages once echoed terminal escapes.
+BOOST_AUTO_TEST_SUITE(options_escape_tests)
+
+BOOST_AUTO_TEST_CASE(errors_never_echo_control_characters) {
+  for (std::vector<std::string> args :
+       {std::vector<std::string>{"--name", "a", "--port", "1", "--peer",
+                                 "1.2.3.4:\x1b[2J"},
+        std::vector<std::string>{"--name", "a", "--port", "1", "--legacy-peer",
+                                 "1.2.3.4:\x1b]0;x\a"},
+        std::vector<std::string>{"--\x1b]0;x\a="},
+        std::vector<std::string>{"--name", "a\x1b[2J"}}) {
+    auto result = parse(args);
+    BOOST_TEST(result.result.exit_code == 2);
+    BOOST_TEST(!result.err.empty());
+    for (char c : result.err)
+      BOOST_TEST_REQUIRE((static_cast<unsigned char>(c) >= 0x20 || c == '\n'),
+                         "control character in: " << result.err);
+  }
+}
+
+BOOST_AUTO_TEST_SUITE_END()
