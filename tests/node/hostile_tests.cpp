@@ -93,16 +93,7 @@ void check_rejected(node_pair& nodes, const std::vector<char>& bytes,
   BOOST_CHECK_MESSAGE(a->count_lines(line_starting("New peer found: ")) == 1,
                       "A took the raw client for a peer" << a.report());
   // Only the raw connection was lost: A and B still chat both ways.
-  for (auto [from, to] : {std::pair{&b, &a}, std::pair{&a, &b}}) {
-    auto text = "still friends, says " + from->name();
-    auto mark = (*to)->mark();
-    BOOST_REQUIRE(from->send_message(*to, text));
-    BOOST_CHECK_MESSAGE(
-        (*to)->wait_for(
-            exact_line("Message from " + from->display() + ": " + text),
-            default_timeout, mark),
-        "no message from " << from->name() << a.report() << b.report());
-  }
+  check_chat_both_ways(a, b, "still friends");
   BOOST_CHECK_MESSAGE(a.query_shows("1. " + b.display() + " - Connected"),
                       a.report());
   BOOST_CHECK_MESSAGE(a->count_lines(line_starting(b.display())) == 0 &&

@@ -453,16 +453,7 @@ BOOST_AUTO_TEST_CASE(malformed_legacy_texts_are_dropped_and_harm_nothing) {
   BOOST_CHECK_MESSAGE(a->count_lines(line_starting("New peer found: ")) == 1,
                       "A took a malformed text for a peer" << a.report());
   // The p2pchat peer keeps chatting both ways.
-  for (auto [from, to] : {std::pair{&b, &a}, std::pair{&a, &b}}) {
-    auto text = "still chatting, says " + from->name();
-    auto mark = (*to)->mark();
-    BOOST_REQUIRE(from->send_message(*to, text));
-    BOOST_CHECK_MESSAGE(
-        (*to)->wait_for(
-            exact_line("Message from " + from->display() + ": " + text),
-            default_timeout, mark),
-        "no message from " << from->name() << a.report() << b.report());
-  }
+  check_chat_both_ways(a, b, "still chatting");
   auto mark = a->mark();
   BOOST_CHECK_MESSAGE(a.query_shows("1. " + b.display() + " - Connected"),
                       a.report());

@@ -474,6 +474,20 @@ std::string regex_escape(const std::string& text) {
   return result;
 }
 
+void check_chat_both_ways(chat_node& a, chat_node& b,
+                          const std::string& words) {
+  for (auto [from, to] : {std::pair{&b, &a}, std::pair{&a, &b}}) {
+    auto text = words + ", says " + from->name();
+    auto mark = (*to)->mark();
+    BOOST_REQUIRE(from->send_message(*to, text));
+    BOOST_CHECK_MESSAGE(
+        (*to)->wait_for(
+            exact_line("Message from " + from->display() + ": " + text),
+            default_timeout, mark),
+        "no message from " << from->name() << a.report() << b.report());
+  }
+}
+
 uint16_t free_port() {
   int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0)

@@ -212,6 +212,10 @@ struct node_pair {
 };
 
 /// Escapes `text` for use as a literal inside a std::regex.
+/// Requires a message from `a` to reach `b` and one from `b` to reach `a`,
+/// each text ending with `words` and the sender's name.
+void check_chat_both_ways(chat_node& a, chat_node& b, const std::string& words);
+
 std::string regex_escape(const std::string& text);
 
 /// Matches a line that is exactly `text`.
