@@ -4,6 +4,8 @@
 // Properties:
 // - an accepted address has a non-empty host and a port of 1-65535, and
 //   to_string renders it as a text that parses back to the same address;
+// - errors of both carry no control characters in their description (they
+//   end up in messages on the terminal);
 // - parse_port accepts exactly the non-empty all-digit texts whose value is
 //   in range (1-65535, or 0-65535 with allow_zero), returning that value;
 // - normalize_host is idempotent and only ever removes a prefix;
@@ -40,6 +42,13 @@ long reference_port(std::string_view text) {
   return value;
 }
 
+bool has_control_bytes(std::string_view str) {
+  return std::any_of(str.begin(), str.end(), [](char c) {
+    auto b = static_cast<unsigned char>(c);
+    return b < 0x20 || b == 0x7F;
+  });
+}
+
 void check_port(std::string_view text, bool allow_zero) {
   auto port = parse_port(text, allow_zero);
   auto expected = reference_port(text);
@@ -48,9 +57,12 @@ void check_port(std::string_view text, bool allow_zero) {
           "parse_port accepts exactly the all-digit texts in range");
   if (port)
     require(*port == expected, "parse_port returns the text's value");
-  else
+  else {
     require(code_of(port.error()) == ec::invalid_port,
             "parse_port fails with invalid_port");
+    require(!has_control_bytes(describe(port.error())),
+            "port error description has no control characters");
+  }
 }
 
 } // namespace
@@ -71,6 +83,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* bytes, size_t size) {
     auto code = code_of(addr.error());
     require(code == ec::invalid_address || code == ec::invalid_port,
             "address error is invalid_address or invalid_port");
+    require(!has_control_bytes(describe(addr.error())),
+            "address error description has no control characters");
   }
 
   check_port(input, false);
