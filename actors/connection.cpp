@@ -100,6 +100,12 @@ void on_message(connection_broker* self, message& msg) {
   } else if (auto x = std::get_if<broadcast>(&msg)) {
     self->send(st.cfg.registry, bcast_atom::value,
                caf::actor_cast<caf::actor>(self), std::move(*x));
+  } else if (auto x = std::get_if<peers_request>(&msg)) {
+    self->send(st.cfg.registry, getpeers_atom::value,
+               caf::actor_cast<caf::actor>(self), *x);
+  } else if (auto x = std::get_if<peers>(&msg)) {
+    self->send(st.cfg.registry, peers_atom::value,
+               caf::actor_cast<caf::actor>(self), std::move(*x));
   } else if (auto x = std::get_if<ping>(&msg)) {
     write(self, pong{x->nonce});
   } else if (std::holds_alternative<pong>(msg)) {
@@ -316,6 +322,16 @@ caf::behavior connection(connection_broker* self,
       },
       [self](send_atom, const broadcast& msg) {
         // Best effort: a flood reaches its targets over other links too.
+        if (self->state.phase == connection_phase::established)
+          write(self, msg);
+      },
+      [self](send_atom, const peers_request& msg) {
+        if (self->state.phase == connection_phase::established)
+          write(self, msg);
+      },
+      [self](send_atom, const peers& msg) {
+        // Also sent right before refusing a link (over the connection cap),
+        // so that the refused node can go elsewhere.
         if (self->state.phase == connection_phase::established)
           write(self, msg);
       },

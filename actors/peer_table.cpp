@@ -1,16 +1,37 @@
 #include "actors/peer_table.hpp"
 
 #include <algorithm>
+#include <limits>
+#include <set>
 
 namespace p2pchat {
 
-peer_table::peer_table(node_id self) : self_(self) {
+namespace {
+
+/// Delay before dialing a failed address again: 30 s, doubling, at most an
+/// hour (met peers also have the registry's own reconnect schedule).
+int64_t retry_delay_ms(uint32_t failures) {
+  constexpr int64_t base = 30 * 1000;
+  constexpr int64_t cap = 60 * 60 * 1000;
+  auto shift = std::min<uint32_t>(failures > 0 ? failures - 1 : 0, 16);
+  return std::min(cap, base << shift);
+}
+
+bool is_ip_literal(const std::string& host) {
+  return is_ipv4_literal(host) || is_ipv6_literal(host);
+}
+
+} // namespace
+
+peer_table::peer_table(node_id self, size_t capacity)
+    : self_(self), capacity_(capacity) {
   // nop
 }
 
 peer_table::hello_outcome
 peer_table::on_hello(connection_id conn, bool we_initiated, const node_id& id,
-                     const std::string& name, const peer_address& listen) {
+                     const std::string& name, const peer_address& listen,
+                     int64_t now_ms) {
   hello_outcome result;
   if (id == self_) {
     result.self_connection = true;
@@ -26,15 +47,22 @@ peer_table::on_hello(connection_id conn, bool we_initiated, const node_id& id,
   }
   // A p2pchat node answers here after all.
   legacy_.erase(listen);
+  if (peers_.count(id) == 0 && peers_.size() >= capacity_)
+    make_room_for_met();
   auto [pos, inserted] = peers_.try_emplace(id);
   auto& peer = pos->second;
   if (inserted) {
     peer.id = id;
     peer.first_seen = next_order_++;
-    result.new_peer = true;
   }
+  // Learned of it before, but first met now: new to the user.
+  result.new_peer = !peer.met;
   peer.name = name;
   peer.listen = listen;
+  peer.met = true;
+  peer.last_seen_ms = now_ms;
+  peer.dial_failures = 0;
+  peer.retry_after_ms = 0;
   links_[conn] = live_connection{id, we_initiated, next_order_++};
   result.duplicates = duplicates_of(id);
   return result;
@@ -74,7 +102,8 @@ std::vector<connection_id> peer_table::duplicates_of(const node_id& id) const {
   return result;
 }
 
-peer_table::closed_outcome peer_table::on_closed(connection_id conn) {
+peer_table::closed_outcome peer_table::on_closed(connection_id conn,
+                                                 int64_t now_ms) {
   closed_outcome result;
   auto i = links_.find(conn);
   if (i == links_.end())
@@ -84,6 +113,7 @@ peer_table::closed_outcome peer_table::on_closed(connection_id conn) {
   links_.erase(i);
   auto peer = peers_.find(id);
   if (peer != peers_.end() && !connected(id)) {
+    peer->second.last_seen_ms = now_ms;
     result.peer_disconnected = true;
     result.peer = view_of(peer->second);
   }
@@ -115,7 +145,7 @@ std::optional<connection_id> peer_table::route(const node_id& id) const {
 
 std::optional<peer_view> peer_table::find(const peer_address& addr) const {
   for (auto& [id, peer] : peers_)
-    if (peer.listen == addr)
+    if (peer.met && peer.listen == addr)
       return view_of(peer);
   if (auto i = legacy_.find(addr); i != legacy_.end())
     return view_of(i->second);
@@ -135,7 +165,8 @@ std::optional<peer_view> peer_table::peer_of(connection_id conn) const {
 std::vector<peer_view> peer_table::list() const {
   std::vector<std::pair<uint64_t, peer_view>> sorted;
   for (auto& [id, peer] : peers_)
-    sorted.emplace_back(peer.first_seen, view_of(peer));
+    if (peer.met)
+      sorted.emplace_back(peer.first_seen, view_of(peer));
   for (auto& [addr, peer] : legacy_)
     sorted.emplace_back(peer.first_seen, view_of(peer));
   std::sort(sorted.begin(), sorted.end(),
@@ -156,6 +187,131 @@ std::vector<connection_id> peer_table::connections() const {
 bool peer_table::connected(const node_id& id) const {
   return std::any_of(links_.begin(), links_.end(),
                      [&](auto& kvp) { return kvp.second.peer == id; });
+}
+
+size_t peer_table::connected_peers() const {
+  std::set<node_id> ids;
+  for (auto& [conn, link] : links_)
+    ids.insert(link.peer);
+  return ids.size();
+}
+
+bool peer_table::make_room(int64_t incoming_seen_ms) {
+  // Never-met peers go first, the longest-unseen of them; a met peer goes
+  // only for another met one, and a connected one never.
+  auto victim = peers_.end();
+  for (auto i = peers_.begin(); i != peers_.end(); ++i)
+    if (!i->second.met &&
+        (victim == peers_.end() ||
+         i->second.last_seen_ms < victim->second.last_seen_ms))
+      victim = i;
+  if (victim != peers_.end()) {
+    if (victim->second.last_seen_ms > incoming_seen_ms)
+      return false;
+    peers_.erase(victim);
+    return true;
+  }
+  return false;
+}
+
+bool peer_table::make_room_for_met() {
+  if (make_room(std::numeric_limits<int64_t>::max()))
+    return true;
+  auto victim = peers_.end();
+  for (auto i = peers_.begin(); i != peers_.end(); ++i)
+    if (!connected(i->first) &&
+        (victim == peers_.end() ||
+         i->second.last_seen_ms < victim->second.last_seen_ms))
+      victim = i;
+  if (victim == peers_.end())
+    return false; // every known peer is connected: the table grows
+  peers_.erase(victim);
+  return true;
+}
+
+size_t peer_table::learn(const std::vector<peer_entry>& entries,
+                         int64_t now_ms) {
+  size_t added = 0;
+  for (auto& entry : entries) {
+    if (entry.id == self_ || !is_ip_literal(entry.host) || entry.port == 0)
+      continue;
+    peer_address listen{entry.host, entry.port};
+    if (legacy_.count(listen) > 0)
+      continue;
+    auto seen = std::min(entry.last_seen_ms, now_ms);
+    if (auto i = peers_.find(entry.id); i != peers_.end()) {
+      // What we saw ourselves beats hearsay; among hearsay, the freshest.
+      auto& peer = i->second;
+      if (!peer.met && seen > peer.last_seen_ms) {
+        peer.last_seen_ms = seen;
+        peer.listen = listen;
+        peer.name = entry.name;
+      }
+      continue;
+    }
+    // A node we met answers at this address under another id.
+    if (find(listen))
+      continue;
+    if (peers_.size() >= capacity_ && !make_room(seen))
+      continue;
+    known_peer peer;
+    peer.id = entry.id;
+    peer.name = entry.name;
+    peer.listen = std::move(listen);
+    peer.first_seen = next_order_++;
+    peer.last_seen_ms = seen;
+    peers_.emplace(entry.id, std::move(peer));
+    ++added;
+  }
+  return added;
+}
+
+std::vector<peer_entry>
+peer_table::shareable(size_t limit, const node_id& requester, int64_t now_ms,
+                      const std::function<size_t(size_t)>& pick) const {
+  std::vector<peer_entry> result;
+  for (auto& [id, peer] : peers_) {
+    if (!peer.met || id == requester || !is_ip_literal(peer.listen.host))
+      continue;
+    auto live = connected(id);
+    if (!live && now_ms - peer.last_seen_ms > share_horizon_ms)
+      continue;
+    result.push_back(peer_entry{id, peer.name, peer.listen.host,
+                                peer.listen.port,
+                                live ? now_ms : peer.last_seen_ms});
+  }
+  // A random sample, so that nodes asking the same peer spread out.
+  auto count = std::min(limit, result.size());
+  for (size_t i = 0; i < count; ++i)
+    std::swap(result[i], result[i + pick(result.size() - i)]);
+  result.resize(count);
+  return result;
+}
+
+std::vector<dial_candidate> peer_table::dial_candidates(int64_t now_ms) const {
+  std::vector<dial_candidate> result;
+  for (auto& [id, peer] : peers_)
+    if (!peer.met && peer.retry_after_ms <= now_ms &&
+        legacy_.count(peer.listen) == 0)
+      result.push_back(dial_candidate{peer.listen, peer.dial_failures});
+  return result;
+}
+
+void peer_table::on_dial_failed(const peer_address& addr, int64_t now_ms) {
+  for (auto i = peers_.begin(); i != peers_.end();) {
+    auto& peer = i->second;
+    if (peer.listen != addr || connected(i->first)) {
+      ++i;
+      continue;
+    }
+    ++peer.dial_failures;
+    if (!peer.met && peer.dial_failures >= max_dial_failures) {
+      i = peers_.erase(i);
+      continue;
+    }
+    peer.retry_after_ms = now_ms + retry_delay_ms(peer.dial_failures);
+    ++i;
+  }
 }
 
 peer_view peer_table::view_of(const known_peer& peer) const {

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -13,14 +14,30 @@ namespace p2pchat {
 /// Identifies one live connection (the connection actor's id).
 using connection_id = uint64_t;
 
-/// A node we have exchanged hellos with, connected or not.
+/// A node we know: one we exchanged hellos with (`met`), connected or not,
+/// or one a peer told us about.
 struct known_peer {
   node_id id;
   std::string name;
-  /// Where it accepts connections (socket IP + port from its hello).
+  /// Where it accepts connections: socket IP + port from its hello once met,
+  /// else what the peer that told us about it said.
   peer_address listen;
   /// Insertion order, so listings stay stable.
   uint64_t first_seen = 0;
+  /// We had a live link to it ourselves: only such peers are handed out.
+  bool met = false;
+  /// When it was last connected (or, if never met, when the peer that told
+  /// us about it last was), in ms since the epoch.
+  int64_t last_seen_ms = 0;
+  /// Failed dials in a row, and when to try again.
+  uint32_t dial_failures = 0;
+  int64_t retry_after_ms = 0;
+};
+
+/// An address the registry may dial to reach its target of connections.
+struct dial_candidate {
+  peer_address listen;
+  uint32_t dial_failures = 0;
 };
 
 /// A peer that speaks only the original app's plain-text format. It has no
@@ -52,7 +69,16 @@ struct live_connection {
 /// same rules to the same facts, so they agree without talking.
 class peer_table {
 public:
-  explicit peer_table(node_id self);
+  /// Known peers kept at most (met or learned; live links always fit).
+  static constexpr size_t default_capacity = 1000;
+
+  /// Learned addresses that failed this many dials in a row are dropped.
+  static constexpr uint32_t max_dial_failures = 3;
+
+  /// Met peers not seen for longer than this are not handed out.
+  static constexpr int64_t share_horizon_ms = 60 * 60 * 1000;
+
+  explicit peer_table(node_id self, size_t capacity = default_capacity);
 
   /// What registering a hello decided.
   struct hello_outcome {
@@ -67,7 +93,7 @@ public:
   /// Registers connection `conn` whose peer sent a valid hello.
   hello_outcome on_hello(connection_id conn, bool we_initiated,
                          const node_id& id, const std::string& name,
-                         const peer_address& listen);
+                         const peer_address& listen, int64_t now_ms = 0);
 
   /// What a closed connection changed.
   struct closed_outcome {
@@ -79,7 +105,7 @@ public:
   };
 
   /// Removes connection `conn` (unknown ids are ignored).
-  closed_outcome on_closed(connection_id conn);
+  closed_outcome on_closed(connection_id conn, int64_t now_ms = 0);
 
   /// Forgets the peer entirely (it said it is leaving); its links stay
   /// registered until they close. Returns what it looked like.
@@ -103,6 +129,38 @@ public:
 
   /// True if `id` has at least one live connection.
   bool connected(const node_id& id) const;
+
+  /// How many distinct peers have a live connection.
+  size_t connected_peers() const;
+
+  // -- discovery
+  // ---------------------------------------------------------------
+
+  /// Merges entries a peer sent. Never overrides what we saw ourselves; a
+  /// full table makes room by evicting the longest-unseen peer we never met
+  /// (or drops the entry if every such peer was seen more recently). Claims
+  /// of a last-seen time in the future count as now. Returns how many
+  /// entries were new.
+  size_t learn(const std::vector<peer_entry>& entries, int64_t now_ms);
+
+  /// Up to `limit` peers we met ourselves and saw within the share horizon,
+  /// excluding `requester`, in random order (by `pick`, a uniform random
+  /// index below its argument).
+  std::vector<peer_entry>
+  shareable(size_t limit, const node_id& requester, int64_t now_ms,
+            const std::function<size_t(size_t)>& pick) const;
+
+  /// Learned addresses of peers we never met whose retry time has come.
+  /// (Peers we met are dialed again by the registry's reconnect schedule,
+  /// unless they left or the user sent them away.)
+  std::vector<dial_candidate> dial_candidates(int64_t now_ms) const;
+
+  /// A dial to `addr` failed: try it later, or drop it if we never met it
+  /// and it failed too often.
+  void on_dial_failed(const peer_address& addr, int64_t now_ms);
+
+  /// Known peers, met or learned.
+  size_t size() const { return peers_.size(); }
 
   // -- peers speaking the original format ------------------------------------
 
@@ -132,6 +190,15 @@ private:
 
   static peer_view view_of(const legacy_peer& peer);
 
+  /// Evicts the longest-unseen peer we never met, unless it was seen after
+  /// `incoming_seen_ms` (then the incoming entry is the one to drop).
+  /// Returns whether room was made.
+  bool make_room(int64_t incoming_seen_ms);
+
+  /// Makes room for a peer that just completed a hello: a never-met entry
+  /// goes first, else the longest-unseen unconnected one.
+  bool make_room_for_met();
+
   /// Applies the duplicate rules to `id`'s links.
   std::vector<connection_id> duplicates_of(const node_id& id) const;
 
@@ -139,6 +206,7 @@ private:
   bool preferred(const live_connection& x, const live_connection& y) const;
 
   node_id self_;
+  size_t capacity_;
   std::map<node_id, known_peer> peers_;
   std::map<connection_id, live_connection> links_;
   std::map<peer_address, legacy_peer> legacy_;

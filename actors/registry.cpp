@@ -1,5 +1,6 @@
 #include "actors/registry.hpp"
 
+#include "actors/registry_internal.hpp"
 #include "protocol/errors.hpp"
 
 #include <chrono>
@@ -10,11 +11,25 @@
 
 namespace p2pchat {
 
+namespace detail {
+
+void dial(registry_ptr self, const peer_address& addr) {
+  if (self->state.dialing.insert(addr).second)
+    self->send(self->state.dialer, dial_atom::value, addr);
+}
+
+void close_connection(registry_ptr self, connection_id conn, bye_code code,
+                      std::string reason) {
+  auto i = self->state.connections.find(conn);
+  if (i != self->state.connections.end())
+    caf::anon_send(i->second, close_atom::value, bye{code, std::move(reason)});
+}
+
+} // namespace detail
+
 namespace {
 
-using registry_ptr = registry_actor::stateful_pointer<registry_state>;
-
-void dial(registry_ptr self, const peer_address& addr);
+using namespace detail;
 
 /// Hands `msg` to connection `conn`. If the connection turns out to be
 /// closing (or gone) before it wrote the chat, the chat goes out on the
@@ -38,13 +53,6 @@ void send_chat(registry_ptr self, connection_id conn, chat msg) {
               st.outbox[peer->listen].push_back(msg);
               dial(self, peer->listen);
             });
-}
-
-void close_connection(registry_ptr self, connection_id conn, bye_code code,
-                      std::string reason) {
-  auto i = self->state.connections.find(conn);
-  if (i != self->state.connections.end())
-    caf::anon_send(i->second, close_atom::value, bye{code, std::move(reason)});
 }
 
 /// Answers a pending quit once nothing is left to wait for.
@@ -86,8 +94,13 @@ void fail_dial(registry_ptr self, const peer_address& addr,
                const std::string& reason) {
   auto& st = self->state;
   st.dialing.erase(addr);
+  st.table.on_dial_failed(addr, st.cfg.now_ms());
   auto line = "Could not connect to " + to_string(addr) + ": " + reason;
-  bool show = true;
+  // Dials toward the target of peers are the node's business, not the
+  // user's: they are only logged.
+  bool show = st.background_dials.erase(addr) == 0;
+  if (!show)
+    spdlog::debug("{}", line);
   if (auto r = st.redial.find(addr); r != st.redial.end()) {
     show = !r->second.failure_shown;
     r->second.failure_shown = true;
@@ -102,12 +115,8 @@ void fail_dial(registry_ptr self, const peer_address& addr,
   }
   if (show)
     self->send(st.cfg.console, notice_atom::value, std::move(line));
+  fill_connections(self);
   check_shutdown_done(self);
-}
-
-void dial(registry_ptr self, const peer_address& addr) {
-  if (self->state.dialing.insert(addr).second)
-    self->send(self->state.dialer, dial_atom::value, addr);
 }
 
 /// Sends `text` in the original format (a connection of its own).
@@ -209,14 +218,15 @@ void on_hello(registry_ptr self, caf::actor conn, const peer_address& remote,
   if (dialed.host.empty() && st.connections.size() >= st.cfg.max_connections) {
     spdlog::info("refusing {}: already {} connections", to_string(remote),
                  st.connections.size());
-    caf::anon_send(conn, close_atom::value,
-                   bye{bye_code::too_many_connections, "too many connections"});
+    refuse_with_peers(self, conn, msg.id);
     return;
   }
   auto outcome = st.table.on_hello(conn_id, !dialed.host.empty(), msg.id,
-                                   msg.name, listen);
-  if (!dialed.host.empty())
+                                   msg.name, listen, st.cfg.now_ms());
+  if (!dialed.host.empty()) {
     st.dialing.erase(dialed);
+    st.background_dials.erase(dialed);
+  }
   if (outcome.self_connection) {
     st.redial.erase(dialed);
     st.redial.erase(listen);
@@ -246,6 +256,8 @@ void on_hello(registry_ptr self, caf::actor conn, const peer_address& remote,
   flush_outbox(self, listen, msg.id);
   if (st.shutting_down)
     close_connection(self, conn_id, bye_code::leaving, "quit");
+  else
+    discovery_on_hello(self, conn_id, msg.id);
   check_shutdown_done(self);
 }
 
@@ -254,10 +266,11 @@ void on_closed(registry_ptr self, const caf::actor& conn,
                const std::string& reason) {
   auto& st = self->state;
   st.connections.erase(conn.id());
-  auto outcome = st.table.on_closed(conn.id());
+  auto outcome = st.table.on_closed(conn.id(), st.cfg.now_ms());
   if (outcome.peer_disconnected) {
     self->send(st.cfg.console, left_atom::value, outcome.peer);
     schedule_redial(self, outcome.peer.listen);
+    discovery_on_disconnect(self, outcome.peer.id);
   }
   if (!outcome.registered && !dialed.host.empty() &&
       st.dialing.count(dialed) > 0) {
@@ -300,6 +313,7 @@ registry_actor::behavior_type registry(registry_ptr self, registry_config cfg) {
   st.rng.seed(st.cfg.seed != 0 ? st.cfg.seed : std::random_device{}());
   st.dialer = st.cfg.make_dialer(self);
   self->link_to(st.dialer);
+  start_discovery(self);
   return {
       [self](hello_atom, caf::actor& conn, const peer_address& remote,
              const peer_address& dialed, const hello& msg) {
@@ -331,6 +345,13 @@ registry_actor::behavior_type registry(registry_ptr self, registry_config cfg) {
              bool peer_silent, const std::string& reason) {
         on_closed(self, conn, dialed, peer_silent, reason);
       },
+      [self](getpeers_atom, const caf::actor& conn, const peers_request& msg) {
+        on_peers_request(self, conn, msg);
+      },
+      [self](peers_atom, const caf::actor& conn, const peers& msg) {
+        on_peers(self, conn, msg);
+      },
+      [self](tick_atom) { on_discovery_tick(self); },
       [self](legacy_atom, const legacy_message& msg) { on_legacy(self, msg); },
       [self](bcast_atom, const caf::actor& conn, broadcast& msg) {
         on_broadcast(self, conn, std::move(msg));

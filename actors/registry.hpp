@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <functional>
 #include <map>
 #include <random>
@@ -12,6 +13,7 @@
 #include <caf/typed_response_promise.hpp>
 
 #include "actors/backoff.hpp"
+#include "actors/peer_exchange.hpp"
 #include "actors/peer_table.hpp"
 #include "actors/seen_cache.hpp"
 #include "actors/types.hpp"
@@ -35,6 +37,11 @@ struct registry_config {
   /// Most links held at once, both directions; more inbound ones are
   /// refused with a bye.
   size_t max_connections = 125;
+  /// Peers to stay connected to: below this, known addresses are dialed.
+  size_t target_peers = 8;
+  /// How often to ask peers for more peers (and the most often a peer's own
+  /// requests are answered); zero turns discovery off.
+  std::chrono::milliseconds discovery_interval{60000};
 };
 
 struct registry_state {
@@ -65,6 +72,11 @@ struct registry_state {
   uint64_t broadcast_duplicates = 0;
   /// Addresses with a dial in progress.
   std::set<peer_address> dialing;
+  /// Dials started to reach the target of peers: their failures are only
+  /// logged, the user did not ask for them.
+  std::set<peer_address> background_dials;
+  /// Peer-list requests both ways.
+  peer_exchange exchange{0};
   /// Set once quitting: answered when every connection and dial is done.
   bool shutting_down = false;
   caf::typed_response_promise<done_atom> shutdown_done;

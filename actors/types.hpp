@@ -33,6 +33,7 @@ using discon_atom = caf::atom_constant<caf::atom("discon")>;
 using done_atom = caf::atom_constant<caf::atom("done")>;
 using eof_atom = caf::atom_constant<caf::atom("eof")>;
 using found_atom = caf::atom_constant<caf::atom("found")>;
+using getpeers_atom = caf::atom_constant<caf::atom("getpeers")>;
 using hello_atom = caf::atom_constant<caf::atom("hello")>;
 using input_atom = caf::atom_constant<caf::atom("input")>;
 using left_atom = caf::atom_constant<caf::atom("left")>;
@@ -41,6 +42,7 @@ using lsend_atom = caf::atom_constant<caf::atom("lsend")>;
 using lsent_atom = caf::atom_constant<caf::atom("lsent")>;
 using list_atom = caf::atom_constant<caf::atom("list")>;
 using notice_atom = caf::atom_constant<caf::atom("notice")>;
+using peers_atom = caf::atom_constant<caf::atom("peers")>;
 using redial_atom = caf::atom_constant<caf::atom("redial")>;
 using send_atom = caf::atom_constant<caf::atom("send")>;
 using shutdown_atom = caf::atom_constant<caf::atom("shutdown")>;
@@ -89,6 +91,12 @@ using registry_actor = caf::typed_actor<
     caf::reacts_to<bcast_atom, std::string>,
     // A connection's peer said goodbye.
     caf::reacts_to<bye_atom, caf::actor, bye>,
+    // A connection's peer asks for the peers we know.
+    caf::reacts_to<getpeers_atom, caf::actor, peers_request>,
+    // A connection's peer sent the peers it knows.
+    caf::reacts_to<peers_atom, caf::actor, peers>,
+    // Timer: time to ask for peers and dial toward the target.
+    caf::reacts_to<tick_atom>,
     // A connection is gone: the address it dialed, whether the peer stayed
     // silent (never sent a byte: an original app, when we dialed), and why.
     caf::reacts_to<closed_atom, caf::actor, peer_address, bool, std::string>,

@@ -71,6 +71,8 @@ int run_node(const node_options& opts, const identity& me,
   reg_cfg.self_name = opts.name;
   reg_cfg.self_port = sock.port;
   reg_cfg.max_connections = opts.max_connections;
+  reg_cfg.target_peers = opts.target_peers;
+  reg_cfg.discovery_interval = opts.discovery_interval;
   reg_cfg.console = console;
   reg_cfg.make_dialer = [&](registry_actor registry) {
     dialer_config dial_cfg{make_connection_config(std::move(registry)),

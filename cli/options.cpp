@@ -131,16 +131,27 @@ std::string check_log_level(const std::string& text, std::string& result) {
          " is not one of trace, debug, info, warn, error, critical, off";
 }
 
-std::string check_max_connections(const std::string& text, size_t& result) {
-  auto reason = quote(text) + " is not a number of connections (1-100000)";
+/// Checks a whole number of `what` in `min`-`max` (at most six digits).
+std::string check_count(const std::string& text, size_t min, size_t max,
+                        const char* what, size_t& result) {
+  auto reason = quote(text) + " is not a number of " + what + " (" +
+                std::to_string(min) + "-" + std::to_string(max) + ")";
   if (text.empty() || text.size() > 6 ||
       text.find_first_not_of("0123456789") != std::string::npos)
     return reason;
   auto value = std::stoul(text);
-  if (value < 1 || value > 100000)
+  if (value < min || value > max)
     return reason;
   result = value;
   return {};
+}
+
+std::string check_max_connections(const std::string& text, size_t& result) {
+  return check_count(text, 1, 100000, "connections", result);
+}
+
+std::string check_target_peers(const std::string& text, size_t& result) {
+  return check_count(text, 0, 1000, "peers", result);
 }
 
 std::string check_timeout(const std::string& text,
@@ -210,6 +221,16 @@ po::options_description settings_description() {
        ("most links held at once, 1-100000; more inbound ones are refused "
         "(default " +
         std::to_string(defaults.max_connections) + ")")
+           .c_str()) //
+      ("target-peers", text("N"),
+       ("peers to stay connected to, 0-1000: below it the node dials "
+        "peers it learned of (default " +
+        std::to_string(defaults.target_peers) + ")")
+           .c_str()) //
+      ("discovery-interval", text("MS"),
+       ("how often to ask peers for more peers, in milliseconds; also the "
+        "least time between two requests a peer gets answered (default " +
+        std::to_string(defaults.discovery_interval.count()) + ")")
            .c_str()) //
       ("ping-interval", text("MS"),
        ("how often an idle link is pinged, in milliseconds; a peer silent "
@@ -495,6 +516,8 @@ options_result parse_options(int argc, const char* const* argv,
     given.get("legacy-read-timeout", check_timeout, opts.legacy_read_timeout);
     given.get("ping-interval", check_timeout, opts.ping_interval);
     given.get("max-connections", check_max_connections, opts.max_connections);
+    given.get("target-peers", check_target_peers, opts.target_peers);
+    given.get("discovery-interval", check_timeout, opts.discovery_interval);
     if (!interactive && (!has_name || !has_port)) {
       for (auto [has, key] :
            {std::pair{has_name, "--name"}, std::pair{has_port, "--port"}})

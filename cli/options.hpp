@@ -37,6 +37,10 @@ struct node_options {
   std::chrono::milliseconds ping_interval{30000};
   /// Most links held at once; more inbound ones are refused with a bye.
   size_t max_connections = 125;
+  /// Peers to stay connected to by dialing peers learned of.
+  size_t target_peers = 8;
+  /// How often to ask peers for peers (and to answer one peer at most).
+  std::chrono::milliseconds discovery_interval{60000};
   /// How long an outgoing TCP connect may take (1 ms to 1 day).
   std::chrono::milliseconds connect_timeout{5000};
 };

@@ -49,6 +49,10 @@ std::string to_string(ec x) {
       return "cannot listen";
     case ec::connection_closing:
       return "connection is closing";
+    case ec::too_many_entries:
+      return "too many entries";
+    case ec::request_flood:
+      return "request flood";
   }
   // A value outside the enum (e.g. a code from a newer build).
   return "unknown error " + std::to_string(static_cast<unsigned>(x));

@@ -51,6 +51,10 @@ enum class ec : uint8_t {
   listen_failed,
   /// A message was handed to a connection that no longer sends.
   connection_closing,
+  /// A peer list (or a request for one) exceeds its bound.
+  too_many_entries,
+  /// A peer sent requests faster than this node answers them.
+  request_flood,
 };
 
 /// Returns the human-readable reason for `x`.

@@ -54,6 +54,21 @@ void write_body(byte_writer& out, const broadcast& x) {
   out.str_u32(x.text);
 }
 
+void write_body(byte_writer& out, const peers_request& x) {
+  out.u8(x.max_entries);
+}
+
+void write_body(byte_writer& out, const peers& x) {
+  out.u8(static_cast<uint8_t>(x.entries.size()));
+  for (auto& entry : x.entries) {
+    out.bytes(entry.id.bytes.data(), entry.id.bytes.size());
+    out.str_u8(entry.name);
+    out.str_u8(entry.host);
+    out.u16(entry.port);
+    out.i64(entry.last_seen_ms);
+  }
+}
+
 // -- decoding -----------------------------------------------------------------
 
 caf::error truncated(const char* field) {
@@ -128,6 +143,37 @@ caf::error read_body(byte_reader& in, broadcast& x) {
   return caf::none;
 }
 
+caf::error read_body(byte_reader& in, peers_request& x) {
+  if (!in.u8(x.max_entries))
+    return truncated("peers request size");
+  return caf::none;
+}
+
+caf::error read_body(byte_reader& in, peers& x) {
+  uint8_t count = 0;
+  if (!in.u8(count))
+    return truncated("peer count");
+  // Checked before reading: a flood of entries is refused unread.
+  if (count > max_peer_entries)
+    return make_error(ec::too_many_entries,
+                      std::to_string(count) + " peer entries, at most " +
+                          std::to_string(max_peer_entries));
+  x.entries.resize(count);
+  for (auto& entry : x.entries) {
+    if (!in.bytes(entry.id.bytes))
+      return truncated("peer node id");
+    if (!in.str_u8(entry.name))
+      return truncated("peer name");
+    if (!in.str_u8(entry.host))
+      return truncated("peer host");
+    if (!in.u16(entry.port))
+      return truncated("peer port");
+    if (!in.i64(entry.last_seen_ms))
+      return truncated("peer last seen");
+  }
+  return caf::none;
+}
+
 template <class T>
 caf::expected<message> decode_body(const char* data, size_t size) {
   byte_reader in{data, size};
@@ -186,6 +232,32 @@ caf::error check(const broadcast& x) {
   return validate_text(x.text, max_text_bytes);
 }
 
+caf::error check(const peers_request& x) {
+  if (x.max_entries == 0 || x.max_entries > max_peer_entries)
+    return make_error(ec::too_many_entries,
+                      "peers request for " + std::to_string(x.max_entries) +
+                          " entries, allowed 1-" +
+                          std::to_string(max_peer_entries));
+  return caf::none;
+}
+
+caf::error check(const peers& x) {
+  if (x.entries.size() > max_peer_entries)
+    return make_error(ec::too_many_entries,
+                      std::to_string(x.entries.size()) +
+                          " peer entries, at most " +
+                          std::to_string(max_peer_entries));
+  for (auto& entry : x.entries) {
+    if (auto err = validate_name(entry.name))
+      return err;
+    if (!is_ipv4_literal(entry.host) && !is_ipv6_literal(entry.host))
+      return make_error(ec::invalid_address, "peer host is not an IP literal");
+    if (auto err = validate_port(entry.port))
+      return err;
+  }
+  return caf::none;
+}
+
 } // namespace
 
 void encode_payload(const message& msg, std::vector<char>& out) {
@@ -211,6 +283,10 @@ caf::expected<message> decode_payload(const char* data, size_t size) {
       return decode_body<pong>(data + 1, size - 1);
     case message_type::broadcast:
       return decode_body<broadcast>(data + 1, size - 1);
+    case message_type::peers_request:
+      return decode_body<peers_request>(data + 1, size - 1);
+    case message_type::peers:
+      return decode_body<peers>(data + 1, size - 1);
   }
   return make_error(ec::unknown_message_type, std::to_string(type));
 }
@@ -229,6 +305,10 @@ message_type type_of(const message& msg) {
     message_type operator()(const broadcast&) const {
       return message_type::broadcast;
     }
+    message_type operator()(const peers_request&) const {
+      return message_type::peers_request;
+    }
+    message_type operator()(const peers&) const { return message_type::peers; }
   };
   return std::visit(visitor{}, msg);
 }

@@ -22,12 +22,13 @@ constexpr size_t max_text_bytes = 16 * 1024;
 constexpr size_t max_bye_reason_bytes = 256;
 
 /// The type byte that starts every frame payload. Values are wire format:
-/// never renumber. Types 4-6 are reserved for later messages (ack,
-/// peers_request, peers).
+/// never renumber. Type 4 is reserved for a later `ack`.
 enum class message_type : uint8_t {
   hello = 1,
   chat = 2,
   bye = 3,
+  peers_request = 5,
+  peers = 6,
   ping = 7,
   pong = 8,
   broadcast = 9,
@@ -109,8 +110,36 @@ struct broadcast {
   std::string text;
 };
 
+/// Most entries a `peers` message may carry (and a request may ask for).
+constexpr size_t max_peer_entries = 100;
+
+/// Asks the connection's peer for nodes it knows. A node answers at most one
+/// request per peer per discovery interval and drops peers that flood.
+struct peers_request {
+  /// Entries wanted: 1-100.
+  uint8_t max_entries = max_peer_entries;
+};
+
+/// One node the sender has been connected to itself.
+struct peer_entry {
+  node_id id;
+  std::string name;
+  /// An IPv4 or IPv6 literal (never a host name: nobody resolves names a
+  /// stranger handed out) and the node's listening port.
+  std::string host;
+  uint16_t port = 0;
+  /// When the sender last had a live link to it (ms since the Unix epoch).
+  int64_t last_seen_ms = 0;
+};
+
+/// The answer to a `peers_request`: at most 100 entries.
+struct peers {
+  std::vector<peer_entry> entries;
+};
+
 /// Any message this version can decode.
-using message = std::variant<hello, chat, bye, ping, pong, broadcast>;
+using message =
+    std::variant<hello, chat, bye, ping, pong, broadcast, peers_request, peers>;
 
 /// Encodes `msg` as a frame payload (type byte + body), appending to `out`.
 /// @pre `msg` passes `validate`.
@@ -152,6 +181,22 @@ template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, broadcast& x) {
   return f(caf::meta::type_name("broadcast"), x.id, x.origin, x.origin_name,
            x.origin_host, x.origin_port, x.sent_at_ms, x.hops_left, x.text);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, peers_request& x) {
+  return f(caf::meta::type_name("peers_request"), x.max_entries);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, peer_entry& x) {
+  return f(caf::meta::type_name("peer_entry"), x.id, x.name, x.host, x.port,
+           x.last_seen_ms);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, peers& x) {
+  return f(caf::meta::type_name("peers"), x.entries);
 }
 
 template <class Inspector>

@@ -2,93 +2,10 @@
 
 #include "protocol/errors.hpp"
 
-#include "support/fixture.hpp"
+#include "support/registry_fixture.hpp"
 
 using namespace p2pchat;
 using namespace p2pchat::test;
-
-namespace {
-
-const peer_address no_dial{};
-
-struct registry_fixture : fixture {
-  explicit registry_fixture(size_t max_connections = 125) {
-    console = make_stand_in();
-    dialer = make_stand_in();
-    registry_config cfg;
-    cfg.self_id = make_id(5);
-    cfg.self_name = "me";
-    cfg.self_port = 6555;
-    cfg.seed = 1;
-    cfg.max_connections = max_connections;
-    cfg.console = caf::actor_cast<console_actor>(console.handle);
-    cfg.make_dialer = [this](registry_actor) {
-      return caf::actor_cast<dialer_actor>(dialer.handle);
-    };
-    cfg.make_message_id = [this] {
-      message_id id{};
-      id[15] = ++ids;
-      return id;
-    };
-    cfg.now_ms = [] {
-      return int64_t{1700000000000};
-    };
-    reg = keep(sys.spawn(registry, std::move(cfg)));
-    run();
-  }
-
-  /// A connection that completed its hello with the node `id`.
-  stand_in connect(uint8_t id, const std::string& name, uint16_t port,
-                   peer_address dialed = {}) {
-    auto conn = make_stand_in();
-    hello msg{protocol_version, make_id(id), name, port, 0};
-    caf::anon_send(reg, hello_atom::value, conn.handle,
-                   peer_address{"127.0.0.1", 40000}, std::move(dialed),
-                   std::move(msg));
-    run();
-    return conn;
-  }
-
-  /// Asks the registry for its peer list, the way the console does.
-  std::vector<peer_view> list() {
-    auto asker = make_stand_in();
-    caf::send_as(asker.handle, reg, list_atom::value);
-    run();
-    auto replies = asker.received<std::vector<peer_view>>();
-    BOOST_REQUIRE_EQUAL(replies.size(), 1u);
-    return replies[0].get_as<std::vector<peer_view>>(0);
-  }
-
-  /// Texts of the chats `conn` was told to send.
-  static std::vector<std::string> sent_texts(const stand_in& conn) {
-    std::vector<std::string> result;
-    for (auto& msg : conn.received<send_atom, chat>())
-      result.push_back(msg.get_as<chat>(1).text);
-    return result;
-  }
-
-  /// Codes of the byes `conn` was told to close with.
-  static std::vector<bye_code> close_codes(const stand_in& conn) {
-    std::vector<bye_code> result;
-    for (auto& msg : conn.received<close_atom, bye>())
-      result.push_back(msg.get_as<bye>(1).code);
-    return result;
-  }
-
-  std::vector<std::string> notices() const {
-    std::vector<std::string> result;
-    for (auto& msg : console.received<notice_atom, std::string>())
-      result.push_back(msg.get_as<std::string>(1));
-    return result;
-  }
-
-  stand_in console;
-  stand_in dialer;
-  registry_actor reg;
-  uint8_t ids = 0;
-};
-
-} // namespace
 
 BOOST_FIXTURE_TEST_SUITE(registry_tests, registry_fixture)
 
@@ -591,7 +508,9 @@ BOOST_AUTO_TEST_CASE(a_peer_we_sent_away_is_not_dialed_again) {
 }
 
 struct two_links_fixture : registry_fixture {
-  two_links_fixture() : registry_fixture(2) {
+  two_links_fixture()
+      : registry_fixture(
+            [](registry_config& cfg) { cfg.max_connections = 2; }) {
     // nop
   }
 };

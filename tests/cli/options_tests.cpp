@@ -239,6 +239,30 @@ BOOST_AUTO_TEST_CASE(timeouts) {
   }
 }
 
+BOOST_AUTO_TEST_CASE(network_sizes_and_intervals) {
+  auto defaults = parse_with_required({});
+  BOOST_TEST_REQUIRE(defaults.result.run, defaults.err);
+  BOOST_TEST(defaults.result.options.target_peers == 8u);
+  BOOST_TEST(defaults.result.options.max_connections == 125u);
+  BOOST_TEST(defaults.result.options.discovery_interval.count() == 60000);
+  auto x = parse_with_required({"--target-peers", "0", "--max-connections",
+                                "100000", "--discovery-interval", "1500"});
+  BOOST_TEST_REQUIRE(x.result.run, x.err);
+  BOOST_TEST(x.result.options.target_peers == 0u);
+  BOOST_TEST(x.result.options.max_connections == 100000u);
+  BOOST_TEST(x.result.options.discovery_interval.count() == 1500);
+  for (auto text : {"1001", "-1", "8 peers", ""})
+    check_usage_error(parse_with_required({"--target-peers", text}),
+                      "p2pchat: --target-peers: '"s + text +
+                          "' is not a number of peers (0-1000)");
+  check_usage_error(parse_with_required({"--max-connections", "0"}),
+                    "p2pchat: --max-connections: '0' is not a number of "
+                    "connections (1-100000)");
+  check_usage_error(parse_with_required({"--discovery-interval", "0"}),
+                    "p2pchat: --discovery-interval: '0' is not a number of "
+                    "milliseconds (1-86400000)");
+}
+
 BOOST_AUTO_TEST_CASE(unknown_options_are_rejected) {
   check_usage_error(parse_with_required({"--bogus"}),
                     "p2pchat: unknown option '--bogus'");

@@ -91,6 +91,39 @@ inline bool equal(const bye& x, const bye& y) {
   return x.code == y.code && x.reason == y.reason;
 }
 
+inline bool equal(const ping& x, const ping& y) {
+  return x.nonce == y.nonce;
+}
+
+inline bool equal(const pong& x, const pong& y) {
+  return x.nonce == y.nonce;
+}
+
+inline bool equal(const broadcast& x, const broadcast& y) {
+  return x.id == y.id && x.origin == y.origin &&
+         x.origin_name == y.origin_name && x.origin_host == y.origin_host &&
+         x.origin_port == y.origin_port && x.sent_at_ms == y.sent_at_ms &&
+         x.hops_left == y.hops_left && x.text == y.text;
+}
+
+inline bool equal(const peers_request& x, const peers_request& y) {
+  return x.max_entries == y.max_entries;
+}
+
+inline bool equal(const peer_entry& x, const peer_entry& y) {
+  return x.id == y.id && x.name == y.name && x.host == y.host &&
+         x.port == y.port && x.last_seen_ms == y.last_seen_ms;
+}
+
+inline bool equal(const peers& x, const peers& y) {
+  if (x.entries.size() != y.entries.size())
+    return false;
+  for (size_t i = 0; i < x.entries.size(); ++i)
+    if (!equal(x.entries[i], y.entries[i]))
+      return false;
+  return true;
+}
+
 inline bool equal(const message& x, const message& y) {
   if (x.index() != y.index())
     return false;
