@@ -336,6 +336,13 @@ size_t node_process::count_lines(const line_pattern& line, size_t from,
   return result;
 }
 
+bool node_process::wait_for_count(const line_pattern& line, size_t count,
+                                  milliseconds timeout, size_t from) {
+  return wait_until([&] { return count_lines(line, from) >= count; }, timeout,
+                    std::to_string(count) + " lines matching '" + line.source +
+                        "' on stdout after byte " + std::to_string(from));
+}
+
 bool node_process::send_line(const std::string& line) {
   if (stdin_fd_ < 0)
     return false;

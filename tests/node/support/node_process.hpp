@@ -109,6 +109,11 @@ public:
   size_t count_lines(const line_pattern& line, size_t from = 0,
                      stream s = stream::out) const;
 
+  /// Waits until stdout from byte `from` on has at least `count` complete
+  /// lines matching `line`.
+  bool wait_for_count(const line_pattern& line, size_t count,
+                      milliseconds timeout = default_timeout, size_t from = 0);
+
   /// Writes `line` and a newline to the child's stdin; false if it is gone.
   bool send_line(const std::string& line);
 
