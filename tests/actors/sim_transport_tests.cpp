@@ -233,8 +233,7 @@ BOOST_AUTO_TEST_CASE(stopped_brokers_close_after_what_they_flushed) {
 BOOST_AUTO_TEST_CASE(quitting_says_bye_to_every_peer) {
   simulation sim;
   make_star(sim, 5);
-  auto asker = stand_in{};
-  asker.handle = sim.sys.spawn(recorder, asker.log, asker.peers);
+  auto asker = sim.make_stand_in();
   caf::send_as(asker.handle, sim.node(0).registry, shutdown_atom::value);
   sim.run_until_idle();
   // Answered once every connection closed.
@@ -245,7 +244,6 @@ BOOST_AUTO_TEST_CASE(quitting_says_bye_to_every_peer) {
     BOOST_CHECK_EQUAL(left[0].name, "node0");
   }
   BOOST_CHECK_EQUAL(sim.net.open_links(), 0u);
-  caf::anon_send_exit(asker.handle, caf::exit_reason::user_shutdown);
 }
 
 BOOST_AUTO_TEST_CASE(a_crashed_node_is_redialed_and_refused) {
@@ -263,6 +261,25 @@ BOOST_AUTO_TEST_CASE(a_crashed_node_is_redialed_and_refused) {
   BOOST_REQUIRE_EQUAL(notices.size(), 1u);
   BOOST_CHECK_EQUAL(notices[0],
                     "Could not connect to 10.0.0.1:6555: connection refused");
+}
+
+BOOST_AUTO_TEST_CASE(a_restarted_node_is_redialed_by_its_peers) {
+  simulation sim;
+  sim.add_nodes(2);
+  sim.connect(1, 0);
+  sim.run_until_idle();
+  sim.crash(0);
+  sim.advance(2s);
+  BOOST_CHECK_EQUAL(sim.node(1).notices().size(), 1u);
+  sim.restart(0);
+  // Next redial: about 2 s after the failed one.
+  sim.advance(5s);
+  // The new registry knew nobody: node 1 is new to it again.
+  BOOST_CHECK_EQUAL(count_named(sim.node(0).found(), "node1"), 2u);
+  BOOST_CHECK_EQUAL(sim.net.open_links(), 1u);
+  sim.send_chat(1, 0, "welcome back");
+  sim.run_until_idle();
+  BOOST_CHECK_EQUAL(count_text(sim.node(0).chats(), "welcome back"), 1u);
 }
 
 BOOST_AUTO_TEST_CASE(a_silenced_node_is_dropped_only_by_the_ping_timeout) {

@@ -60,8 +60,7 @@ public:
 
   ~sim_scribe() override;
 
-  // -- caf::io::scribe
-  // ----------------------------------------------------------
+  // -- caf::io::scribe --------------------------------------------------------
 
   /// Records the receive policy; the first call starts reading. Only
   /// `receive_policy::at_most` is simulated (the production code uses
@@ -78,8 +77,7 @@ public:
   /// Moves the bytes in `wr_buf()` into the network's delivery queue.
   void flush() override;
 
-  // -- caf::io::network::manager
-  // -----------------------------------------------
+  // -- caf::io::network::manager ----------------------------------------------
 
   /// Closing by our broker (`close(hdl)`, or quitting): flushes what is
   /// buffered, queues a close for the other end (after those bytes) and
@@ -97,8 +95,7 @@ public:
   /// dialer's source port for the accepted end.
   uint16_t port() const override;
 
-  // -- inspection
-  // ---------------------------------------------------------------
+  // -- inspection -------------------------------------------------------------
 
   const std::string& local_host() const { return local_host_; }
 
@@ -144,8 +141,7 @@ using sim_scribe_ptr = caf::intrusive_ptr<sim_scribe>;
 caf::behavior sim_connection(connection_broker* self, caf::io::scribe_ptr ptr,
                              connection_config cfg);
 
-// -- the network
-// ----------------------------------------------------------------
+// -- the network --------------------------------------------------------------
 
 /// Owns the delivery queue, the listening addresses and every connection.
 /// Single-threaded, like the test coordinator: call it from the test's
@@ -169,8 +165,7 @@ public:
   sim_network(const sim_network&) = delete;
   sim_network& operator=(const sim_network&) = delete;
 
-  // -- listening addresses
-  // ------------------------------------------------------
+  // -- listening addresses ----------------------------------------------------
 
   /// Accepts connections at `addr`: each one runs a `connection` broker with
   /// `cfg` (whose `dialed` is cleared: an accepted connection).
@@ -181,8 +176,7 @@ public:
 
   bool listening(const peer_address& addr) const;
 
-  // -- connecting
-  // ---------------------------------------------------------------
+  // -- connecting -------------------------------------------------------------
 
   /// Connects `from_host` to `to`: creates a scribe pair and spawns two
   /// production `connection` brokers, the dialing one with `cfg` (set its
@@ -194,8 +188,7 @@ public:
   bool connect(const std::string& from_host, connection_config cfg,
                const peer_address& to);
 
-  // -- delivery
-  // -----------------------------------------------------------------
+  // -- delivery ---------------------------------------------------------------
 
   /// Delivers (or drops, if its receiving end is gone) the oldest queued
   /// chunk or close whose receiving end can read and whose hosts are not
@@ -209,8 +202,7 @@ public:
   /// Payload bytes handed to brokers so far.
   uint64_t bytes_delivered() const { return bytes_delivered_; }
 
-  // -- failures
-  // -----------------------------------------------------------------
+  // -- failures ---------------------------------------------------------------
 
   /// The host's process dies: it stops listening, bytes to it are dropped,
   /// every end on it is closed at once (nothing more leaves it; what it
@@ -227,8 +219,7 @@ public:
 
   bool silenced(const std::string& host) const;
 
-  // -- inspection
-  // ---------------------------------------------------------------
+  // -- inspection -------------------------------------------------------------
 
   /// Connections with at least one end not closed.
   size_t open_links() const;
@@ -298,8 +289,7 @@ make_sim_dialer(caf::actor_system& sys, sim_network& net, std::string host,
                 connection_config cfg,
                 std::chrono::milliseconds connect_timeout);
 
-// -- whole nodes and the driver
-// -------------------------------------------------
+// -- whole nodes and the driver -----------------------------------------------
 
 /// Settings shared by every node of a simulation.
 struct sim_options {
@@ -332,8 +322,10 @@ struct sim_node {
   /// What this node's connections are configured with (`dialed` empty).
   connection_config connection;
   bool crashed = false;
+  /// Restarts so far.
+  uint32_t generation = 0;
 
-  // -- what the console received --
+  // -- what the console received ----------------------------------------------
 
   /// `found_atom` events: peers that completed their first hello.
   std::vector<peer_view> found() const;
@@ -363,8 +355,7 @@ public:
   simulation(const simulation&) = delete;
   simulation& operator=(const simulation&) = delete;
 
-  // -- nodes
-  // --------------------------------------------------------------------
+  // -- nodes ------------------------------------------------------------------
 
   /// Adds node number `size()`: name "nodeI", host `host_of(I)`, listening
   /// on `opts.port`, node id ordered like I.
@@ -383,8 +374,7 @@ public:
   /// The node id of node i: ids order like their indices.
   static node_id id_of(size_t i);
 
-  // -- what a user would type
-  // -----------------------------------------------------
+  // -- what a user would type -------------------------------------------------
 
   /// Menu 3: node `from` connects to node `to`'s listening address.
   void connect(size_t from, size_t to);
@@ -398,12 +388,15 @@ public:
   /// Menu 4: node `from` broadcasts `text`.
   void broadcast(size_t from, std::string text);
 
-  // -- failures
-  // -----------------------------------------------------------------
+  // -- failures ---------------------------------------------------------------
 
   /// Kills node i's actors and closes every connection of its host: its
   /// peers see the close at once.
   void crash(size_t i);
+
+  /// Starts a crashed node i again: same id, name and address, a fresh
+  /// registry (it knows no peers), the same console recorder.
+  void restart(size_t i);
 
   /// Node i keeps running but nothing reaches it or leaves it.
   void silence(size_t i);
@@ -411,8 +404,7 @@ public:
   /// Ends `silence(i)`.
   void restore(size_t i);
 
-  // -- driving
-  // ------------------------------------------------------------------
+  // -- driving ----------------------------------------------------------------
 
   /// Runs actors, delivers bytes and runs brokers until nothing is left;
   /// returns the number of steps taken. Throws if it does not become idle.
@@ -436,6 +428,17 @@ public:
   /// system itself started.
   size_t running_actors();
 
+  /// Remembers an actor the test spawned itself, so that `shutdown` stops
+  /// it too (an actor left running would make `~actor_system` wait forever).
+  template <class Handle>
+  Handle keep(Handle x) {
+    kept_.push_back(caf::actor_cast<caf::actor>(x));
+    return x;
+  }
+
+  /// Spawns a stand-in actor that records what it receives (kept).
+  stand_in make_stand_in();
+
   sim_options opts;
   caf::actor_system_config cfg;
   caf::actor_system sys;
@@ -444,7 +447,11 @@ public:
   sim_network net;
 
 private:
+  /// Spawns node's registry (with its dialer) and starts listening.
+  void start(sim_node& node);
+
   std::vector<std::unique_ptr<sim_node>> nodes_;
+  std::vector<caf::actor> kept_;
   caf::actor_clock::time_point start_;
   size_t baseline_running_ = 0;
   int previous_log_level_ = 0;
