@@ -296,6 +296,19 @@ size_t sim_network::open_ends(const std::string& host) const {
   return result;
 }
 
+std::set<std::string> sim_network::linked_hosts(const std::string& host) const {
+  std::set<std::string> result;
+  for (auto& kvp : links_) {
+    auto& ends = kvp.second;
+    if (ends[0]->closed_ || ends[1]->closed_)
+      continue;
+    for (size_t side = 0; side < 2; ++side)
+      if (ends[side]->local_host_ == host)
+        result.insert(ends[1 - side]->local_host_);
+  }
+  return result;
+}
+
 size_t sim_network::attached_ends() const {
   size_t result = 0;
   for (auto& kvp : links_)
@@ -490,6 +503,7 @@ sim_node& simulation::add_node() {
   node->console.handle =
       sys.spawn(recorder, node->console.log, node->console.peers);
   start(*node);
+  node_of_host_.emplace(node->listen.host, i);
   nodes_.push_back(std::move(node));
   return *nodes_.back();
 }
@@ -527,10 +541,21 @@ void simulation::start(sim_node& node) {
   };
   reg.seed = (generation << 32) + i + 1;
   reg.max_connections = opts.max_connections;
+  if (opts.configure_registry)
+    opts.configure_registry(i, reg);
   node.registry = sys.spawn(registry, std::move(reg));
   conn.registry = node.registry;
   node.connection = conn;
   net.listen(node.listen, std::move(conn));
+}
+
+std::vector<size_t> simulation::linked(size_t i) {
+  std::vector<size_t> result;
+  for (auto& host : net.linked_hosts(node(i).listen.host))
+    if (auto j = node_of_host_.find(host); j != node_of_host_.end())
+      result.push_back(j->second);
+  std::sort(result.begin(), result.end());
+  return result;
 }
 
 void simulation::add_nodes(size_t n) {

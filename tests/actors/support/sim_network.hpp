@@ -227,6 +227,9 @@ public:
   /// Open ends on `host`.
   size_t open_ends(const std::string& host) const;
 
+  /// Hosts that `host` has a connection with whose ends are both open.
+  std::set<std::string> linked_hosts(const std::string& host) const;
+
   /// Ends still attached to a broker (0 once every broker is gone).
   size_t attached_ends() const;
 
@@ -307,6 +310,10 @@ struct sim_options {
   /// Raises spdlog's level to `err` while the simulation lives (hundreds of
   /// nodes log a lot of routine warnings).
   bool quiet_logs = true;
+  /// Last word on every node's registry settings, called with the node's
+  /// index right before its registry is spawned (e.g. for settings the
+  /// registry gains later, which this file does not know).
+  std::function<void(size_t, registry_config&)> configure_registry;
 };
 
 /// One complete node: a production registry, its dialer stand-in, a
@@ -367,6 +374,9 @@ public:
   sim_node& node(size_t i) { return *nodes_.at(i); }
 
   size_t size() const { return nodes_.size(); }
+
+  /// Nodes that node i has a connection with (both ends open), ascending.
+  std::vector<size_t> linked(size_t i);
 
   /// "10.0.X.Y" for node i: X = i / 254, Y = i % 254 + 1.
   static std::string host_of(size_t i);
@@ -451,6 +461,7 @@ private:
   void start(sim_node& node);
 
   std::vector<std::unique_ptr<sim_node>> nodes_;
+  std::map<std::string, size_t> node_of_host_;
   std::vector<caf::actor> kept_;
   caf::actor_clock::time_point start_;
   size_t baseline_running_ = 0;
