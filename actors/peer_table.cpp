@@ -63,7 +63,9 @@ peer_table::on_hello(connection_id conn, bool we_initiated, const node_id& id,
   peer.last_seen_ms = now_ms;
   peer.dial_failures = 0;
   peer.retry_after_ms = 0;
+  remove_link(conn);
   links_[conn] = live_connection{id, we_initiated, next_order_++};
+  ++link_counts_[id];
   result.duplicates = duplicates_of(id);
   return result;
 }
@@ -110,7 +112,7 @@ peer_table::closed_outcome peer_table::on_closed(connection_id conn,
     return result;
   result.registered = true;
   auto id = i->second.peer;
-  links_.erase(i);
+  remove_link(conn);
   auto peer = peers_.find(id);
   if (peer != peers_.end() && !connected(id)) {
     peer->second.last_seen_ms = now_ms;
@@ -185,15 +187,21 @@ std::vector<connection_id> peer_table::connections() const {
 }
 
 bool peer_table::connected(const node_id& id) const {
-  return std::any_of(links_.begin(), links_.end(),
-                     [&](auto& kvp) { return kvp.second.peer == id; });
+  return link_counts_.count(id) > 0;
 }
 
 size_t peer_table::connected_peers() const {
-  std::set<node_id> ids;
-  for (auto& [conn, link] : links_)
-    ids.insert(link.peer);
-  return ids.size();
+  return link_counts_.size();
+}
+
+void peer_table::remove_link(connection_id conn) {
+  auto i = links_.find(conn);
+  if (i == links_.end())
+    return;
+  auto count = link_counts_.find(i->second.peer);
+  if (--count->second == 0)
+    link_counts_.erase(count);
+  links_.erase(i);
 }
 
 bool peer_table::make_room(int64_t incoming_seen_ms) {

@@ -199,6 +199,9 @@ private:
   /// goes first, else the longest-unseen unconnected one.
   bool make_room_for_met();
 
+  /// Drops link `conn` (if registered) from `links_` and `link_counts_`.
+  void remove_link(connection_id conn);
+
   /// Applies the duplicate rules to `id`'s links.
   std::vector<connection_id> duplicates_of(const node_id& id) const;
 
@@ -209,6 +212,9 @@ private:
   size_t capacity_;
   std::map<node_id, known_peer> peers_;
   std::map<connection_id, live_connection> links_;
+  /// Live links per peer: whether a peer is connected, in log time (asked
+  /// once per known peer when handing out peer lists).
+  std::map<node_id, size_t> link_counts_;
   std::map<peer_address, legacy_peer> legacy_;
   uint64_t next_order_ = 0;
 };

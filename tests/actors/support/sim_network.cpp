@@ -202,9 +202,24 @@ bool sim_network::connect(const std::string& from_host, connection_config cfg,
   return dial(from_host, std::move(cfg), to) == dial_result::connected;
 }
 
+bool sim_network::held_by_silence(const event& x) const {
+  auto link = links_.find(x.link);
+  if (link == links_.end() || link->second[x.to]->closed_)
+    return false;
+  return silenced(link->second[0]->local_host_) ||
+         silenced(link->second[1]->local_host_);
+}
+
 bool sim_network::deliver_one() {
   collect();
-  for (auto i = queue_.begin(); i != queue_.end(); ++i) {
+  for (auto i = queue_.begin(); i != queue_.end();) {
+    // Set aside what a silence holds, so that scans stay short; restore()
+    // puts it back at the front, ahead of anything newer for the same end.
+    if (held_by_silence(*i)) {
+      held_.push_back(std::move(*i));
+      i = queue_.erase(i);
+      continue;
+    }
     auto link = links_.find(i->link);
     if (link == links_.end()) {
       // Both ends closed: nobody to deliver to.
@@ -217,13 +232,12 @@ bool sim_network::deliver_one() {
       queue_.erase(i);
       return true;
     }
-    auto& source = link->second[1 - i->to];
-    if (silenced(target->local_host_) || silenced(source->local_host_))
-      continue;
     // Also holds bytes that arrive before the receiving broker initialized:
     // every later event for the same end is held as well, so order stays.
-    if (!target->ready())
+    if (!target->ready()) {
+      ++i;
       continue;
+    }
     if (i->close) {
       queue_.erase(i);
       target->mark_closed();
@@ -232,6 +246,8 @@ bool sim_network::deliver_one() {
       target->io_failure(ctx_, caf::io::network::operation::read);
       return true;
     }
+    auto i_link = i->link;
+    auto i_to = i->to;
     auto available = i->bytes.size() - i->offset;
     auto n = std::min(available, target->read_config_.second);
     auto first = i->bytes.begin() + static_cast<ptrdiff_t>(i->offset);
@@ -242,6 +258,7 @@ bool sim_network::deliver_one() {
     // No iterator is used past this point: the broker may flush (and thus
     // append to the queue) while it consumes.
     bytes_delivered_ += n;
+    meter(i_link, i_to, target->rd_buf_.data(), n);
     if (!target->consume(ctx_, target->rd_buf_.data(), n))
       target->passive_ = true;
     return true;
@@ -274,6 +291,18 @@ void sim_network::silence(const std::string& host) {
 
 void sim_network::restore(const std::string& host) {
   silenced_.erase(host);
+  std::deque<event> released;
+  std::deque<event> still_held;
+  for (auto& x : held_) {
+    auto link = links_.find(x.link);
+    bool held =
+        link != links_.end() && (silenced(link->second[0]->local_host_) ||
+                                 silenced(link->second[1]->local_host_));
+    (held ? still_held : released).push_back(std::move(x));
+  }
+  held_ = std::move(still_held);
+  queue_.insert(queue_.begin(), std::make_move_iterator(released.begin()),
+                std::make_move_iterator(released.end()));
 }
 
 bool sim_network::silenced(const std::string& host) const {
@@ -336,6 +365,34 @@ void sim_network::end_closed(uint64_t link) {
     finished_links_.push_back(link);
 }
 
+void sim_network::meter(uint64_t link, size_t to, const char* data, size_t n) {
+  auto [pos, fresh] = meters_.try_emplace(std::make_pair(link, to));
+  auto& m = pos->second;
+  if (fresh && to == 1)
+    m.skip = preamble_size;
+  auto skipped = std::min(m.skip, n);
+  m.skip -= skipped;
+  m.reader.append(data + skipped, n - skipped);
+  auto host = links_.at(link)[to]->local_host_;
+  for (auto frame = m.reader.next(); frame.data != nullptr;
+       frame = m.reader.next())
+    ++frames_by_host_[{host, static_cast<uint8_t>(frame.data[0])}];
+}
+
+uint64_t sim_network::frames_received(message_type type) const {
+  uint64_t result = 0;
+  for (auto& [key, count] : frames_by_host_)
+    if (key.second == static_cast<uint8_t>(type))
+      result += count;
+  return result;
+}
+
+uint64_t sim_network::frames_received(message_type type,
+                                      const std::string& host) const {
+  auto i = frames_by_host_.find({host, static_cast<uint8_t>(type)});
+  return i == frames_by_host_.end() ? 0 : i->second;
+}
+
 void sim_network::collect() {
   // A crashed end is closed but stays attached until its broker dies: keep
   // its link (and so `attached_ends`) until then.
@@ -350,6 +407,8 @@ void sim_network::collect() {
         if (!std::all_of(i->second.begin(), i->second.end(), detached))
           return false;
         links_.erase(i);
+        meters_.erase({link, 0});
+        meters_.erase({link, 1});
         return true;
       });
   finished_links_.erase(keep, finished_links_.end());

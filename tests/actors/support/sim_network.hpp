@@ -197,10 +197,16 @@ public:
   bool deliver_one();
 
   /// Chunks and closes queued, deliverable or held.
-  size_t queued() const { return queue_.size(); }
+  size_t queued() const { return queue_.size() + held_.size(); }
 
   /// Payload bytes handed to brokers so far.
   uint64_t bytes_delivered() const { return bytes_delivered_; }
+
+  /// Frames of type `type` handed to brokers so far, on any host or on
+  /// `host` (the network cuts the delivered streams into frames with the
+  /// production frame reader, to count what crossed the wire).
+  uint64_t frames_received(message_type type) const;
+  uint64_t frames_received(message_type type, const std::string& host) const;
 
   // -- failures ---------------------------------------------------------------
 
@@ -250,6 +256,19 @@ private:
 
   using link_ends = std::array<sim_scribe_ptr, 2>;
 
+  /// Cuts the stream of one direction of a link into frames, to count them.
+  struct stream_meter {
+    /// Preamble bytes still to skip (the dialing end sends one first).
+    size_t skip = 0;
+    frame_reader reader;
+  };
+
+  /// True if a silenced host holds `x` back (its end is still open).
+  bool held_by_silence(const event& x) const;
+
+  /// Counts the frames in `n` bytes delivered to end `to` of `link`.
+  void meter(uint64_t link, size_t to, const char* data, size_t n);
+
   void enqueue_data(uint64_t link, size_t to, std::vector<char> bytes);
 
   void enqueue_close(uint64_t link, size_t to);
@@ -267,12 +286,16 @@ private:
   std::map<peer_address, connection_config> listeners_;
   std::map<uint64_t, link_ends> links_;
   std::deque<event> queue_;
+  /// Events a silence holds, in order.
+  std::deque<event> held_;
   std::set<std::string> silenced_;
   std::map<std::string, uint16_t> source_ports_;
   std::vector<uint64_t> finished_links_;
   uint64_t next_link_ = 0;
   int64_t next_hdl_ = 0;
   uint64_t bytes_delivered_ = 0;
+  std::map<std::pair<uint64_t, size_t>, stream_meter> meters_;
+  std::map<std::pair<std::string, uint8_t>, uint64_t> frames_by_host_;
 };
 
 /// The dialer stand-in: `(dial_atom, addr)` connects through `net` from
