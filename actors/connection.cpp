@@ -1,5 +1,6 @@
 #include "actors/connection.hpp"
 
+#include <caf/detail/sync_request_bouncer.hpp>
 #include <spdlog/spdlog.h>
 
 #include "protocol/errors.hpp"
@@ -19,6 +20,28 @@ std::string who(connection_broker* self) {
 void write(connection_broker* self, const message& msg) {
   append_frame(msg, self->wr_buf(self->state.hdl));
   self->flush(self->state.hdl);
+}
+
+/// CAF 0.17.6's brokers never close their mailbox when they terminate
+/// (abstract_broker::cleanup calls local_actor::cleanup, skipping
+/// scheduled_actor::cleanup), so a message that arrives afterwards stays in it
+/// for good, unanswered. Our own timeout and tick carry us as sender, so every
+/// closed connection would keep itself alive (a leak LeakSanitizer found), and
+/// a chat the registry sends before it hears of the close would never be
+/// refused. On exit, do what CAF does for its other actors: close the mailbox
+/// and answer each request still in it with an error.
+void close_mailbox_on_exit(connection_broker* self) {
+  self->attach_functor([self](const caf::error& reason) {
+    auto& box = self->mailbox();
+    if (box.closed())
+      return;
+    box.close();
+    self->get_normal_queue().flush_cache();
+    self->get_urgent_queue().flush_cache();
+    caf::detail::sync_request_bouncer bounce{reason};
+    while (box.queue().new_round(1000, bounce).consumed_items)
+      ; // nop
+  });
 }
 
 /// Tells the registry once that this connection is gone, then stops.
@@ -240,6 +263,7 @@ caf::behavior connection(connection_broker* self,
                            self->remote_port(hdl)};
   st.read_size = min_read_size;
   self->configure_read(hdl, caf::io::receive_policy::at_most(st.read_size));
+  close_mailbox_on_exit(self);
   // Die with the registry: nothing would listen to us anymore.
   self->link_to(st.cfg.registry);
   if (st.cfg.dialed.host.empty()) {

@@ -545,4 +545,44 @@ BOOST_AUTO_TEST_CASE(read_size_grows_for_busy_peers_and_shrinks_back) {
   BOOST_CHECK_EQUAL(mpx.read_config(hdl).second, min_read_size);
 }
 
+// CAF 0.17.6's brokers never close their mailbox when they terminate
+// (abstract_broker::cleanup skips scheduled_actor::cleanup), so without help
+// a message that reaches a closed connection would stay there for good.
+
+BOOST_AUTO_TEST_CASE(closed_connection_is_freed_once_its_timers_fired) {
+  establish_inbound();
+  peer_writes(frame_of(bye{bye_code::leaving, "exit"}));
+  BOOST_REQUIRE(closed_by_broker());
+  // Its handshake timeout and its ping tick, sent to itself, arrive after it
+  // terminated.
+  sched.advance_time(std::chrono::seconds(60));
+  run();
+  auto weak = caf::actor_cast<caf::actor_addr>(conn);
+  // Drop every handle the test holds; only a cycle could keep it alive.
+  spawned.erase(std::remove(spawned.begin(), spawned.end(), conn),
+                spawned.end());
+  conn = nullptr;
+  registry.log->clear();
+  run();
+  BOOST_CHECK(caf::actor_cast<caf::actor>(weak) == nullptr);
+}
+
+BOOST_AUTO_TEST_CASE(chat_sent_to_a_closed_connection_is_refused) {
+  establish_inbound();
+  peer_writes(frame_of(bye{bye_code::leaving, "exit"}));
+  BOOST_REQUIRE(closed_by_broker());
+  // The registry may send before it hears that the link is gone: it must get
+  // an error back, or the chat would be lost without a word.
+  auto refused = std::make_shared<bool>(false);
+  keep(sys.spawn(
+      [=](caf::event_based_actor* self, caf::actor target) {
+        self->request(target, caf::infinite, send_atom::value,
+                      make_chat("too late"))
+            .then([] {}, [=](const caf::error&) { *refused = true; });
+      },
+      conn));
+  run();
+  BOOST_CHECK(*refused);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
