@@ -22,6 +22,26 @@ void write(connection_broker* self, const message& msg) {
   self->flush(self->state.hdl);
 }
 
+void finish(connection_broker* self, const std::string& reason);
+
+/// Writes `msg` unless the peer left too much unread; then drops the peer.
+/// Returns whether the connection still sends.
+bool write_bounded(connection_broker* self, const message& msg) {
+  auto& st = self->state;
+  if (st.phase != connection_phase::established)
+    return false;
+  write(self, msg);
+  // What CAF could not hand to the socket yet: the peer does not read.
+  auto unsent = self->wr_buf(st.hdl).size();
+  if (unsent <= st.cfg.max_send_buffer)
+    return true;
+  spdlog::warn("closing connection to {}: {} bytes unsent, more than {} (the "
+               "peer does not read)",
+               who(self), unsent, st.cfg.max_send_buffer);
+  finish(self, "peer does not read");
+  return false;
+}
+
 /// CAF 0.17.6's brokers never close their mailbox when they terminate
 /// (abstract_broker::cleanup calls local_actor::cleanup, skipping
 /// scheduled_actor::cleanup), so a message that arrives afterwards stays in it
@@ -118,15 +138,19 @@ void on_message(connection_broker* self, message& msg) {
     return;
   }
   if (auto x = std::get_if<chat>(&msg)) {
+    ++st.forwarded;
     self->send(st.cfg.registry, chat_atom::value,
                caf::actor_cast<caf::actor>(self), std::move(*x));
   } else if (auto x = std::get_if<broadcast>(&msg)) {
+    ++st.forwarded;
     self->send(st.cfg.registry, bcast_atom::value,
                caf::actor_cast<caf::actor>(self), std::move(*x));
   } else if (auto x = std::get_if<peers_request>(&msg)) {
+    ++st.forwarded;
     self->send(st.cfg.registry, getpeers_atom::value,
                caf::actor_cast<caf::actor>(self), *x);
   } else if (auto x = std::get_if<peers>(&msg)) {
+    ++st.forwarded;
     self->send(st.cfg.registry, peers_atom::value,
                caf::actor_cast<caf::actor>(self), std::move(*x));
   } else if (auto x = std::get_if<ping>(&msg)) {
@@ -144,12 +168,61 @@ void on_message(connection_broker* self, message& msg) {
   }
 }
 
+void process_frames(connection_broker* self);
+
+/// Asks registry and console to confirm the messages forwarded so far, and
+/// resumes reading once they did.
+void request_barrier(connection_broker* self) {
+  auto& st = self->state;
+  if (st.barrier_pending)
+    return;
+  st.barrier_pending = true;
+  auto mark = st.forwarded;
+  self->request(st.cfg.registry, caf::infinite, barrier_atom::value)
+      .then(
+          [self, mark](done_atom) {
+            auto& st = self->state;
+            st.barrier_pending = false;
+            st.confirmed = mark;
+            if (st.paused) {
+              st.paused = false;
+              self->trigger(st.hdl);
+              process_frames(self);
+            }
+          },
+          [self](const caf::error&) {
+            // The registry is gone; the link will close with it.
+            self->state.barrier_pending = false;
+          });
+}
+
+/// Flow control before forwarding one more message: asks for confirmation
+/// halfway to the limit, so that a steady peer rarely waits, and stops
+/// reading at the limit. Returns false if the message must wait.
+bool may_forward(connection_broker* self) {
+  auto& st = self->state;
+  auto pending = st.forwarded - st.confirmed;
+  if (pending >= std::max<size_t>(st.cfg.max_pending_messages / 2, 1))
+    request_barrier(self);
+  if (pending < st.cfg.max_pending_messages)
+    return true;
+  if (!st.paused) {
+    st.paused = true;
+    self->halt(st.hdl);
+    spdlog::debug("pausing reads from {}: {} messages not handled yet",
+                  who(self), pending);
+  }
+  return false;
+}
+
 /// Cuts and handles every complete frame buffered so far.
 void process_frames(connection_broker* self) {
   auto& st = self->state;
   while (st.phase == connection_phase::awaiting_hello ||
          st.phase == connection_phase::established ||
          st.phase == connection_phase::draining) {
+    if (!may_forward(self))
+      return;
     auto frame = st.reader.next();
     if (frame.error) {
       reject(self, frame.error);
@@ -339,25 +412,21 @@ caf::behavior connection(connection_broker* self,
         self->delayed_send(self, st.cfg.ping_interval, tick_atom::value);
       },
       [self](send_atom, const chat& msg) {
-        if (self->state.phase != connection_phase::established)
+        if (!write_bounded(self, msg))
           return caf::result<void>{make_error(ec::connection_closing)};
-        write(self, msg);
         return caf::result<void>{caf::unit};
       },
       [self](send_atom, const broadcast& msg) {
         // Best effort: a flood reaches its targets over other links too.
-        if (self->state.phase == connection_phase::established)
-          write(self, msg);
+        write_bounded(self, msg);
       },
       [self](send_atom, const peers_request& msg) {
-        if (self->state.phase == connection_phase::established)
-          write(self, msg);
+        write_bounded(self, msg);
       },
       [self](send_atom, const peers& msg) {
         // Also sent right before refusing a link (over the connection cap),
         // so that the refused node can go elsewhere.
-        if (self->state.phase == connection_phase::established)
-          write(self, msg);
+        write_bounded(self, msg);
       },
       [self](close_atom, const bye& msg) {
         close_with(self, msg.code, msg.reason);

@@ -32,6 +32,13 @@ struct connection_config {
   /// An established link that received nothing for this long is pinged; one
   /// silent for `silent_intervals_limit` intervals is closed.
   std::chrono::milliseconds ping_interval{30000};
+  /// Messages from the peer that may wait in the registry's and console's
+  /// mailboxes; at this many the connection stops reading (TCP pushes back
+  /// on the peer) until they were handled. Bounds what a flooding peer costs.
+  size_t max_pending_messages = 1024;
+  /// Bytes that may wait to be written to the peer; a peer that lets more
+  /// pile up (it does not read) is disconnected.
+  size_t max_send_buffer = 4 * 1024 * 1024;
   /// The address we dialed; an empty host for accepted connections.
   peer_address dialed;
 };
@@ -78,6 +85,14 @@ struct connection_state {
   size_t read_size = 0;
   /// True once the registry was told that this connection is gone.
   bool reported_closed = false;
+  /// Messages handed to the registry, and how many of them it confirmed
+  /// handled (see `max_pending_messages`).
+  uint64_t forwarded = 0;
+  uint64_t confirmed = 0;
+  /// A barrier request is on its way through registry and console.
+  bool barrier_pending = false;
+  /// Reading is paused until the registry catches up.
+  bool paused = false;
   static inline const char* name = "connection";
 };
 

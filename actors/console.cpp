@@ -151,6 +151,7 @@ console_actor::behavior_type console(console_ptr self, console_config cfg) {
         render(self, {display_name(peer) + " disconnected"});
       },
       [self](notice_atom, const std::string& line) { render(self, {line}); },
+      [](barrier_atom) { return done_atom::value; },
   };
 }
 

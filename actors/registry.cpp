@@ -446,6 +446,10 @@ registry_actor::behavior_type registry(registry_ptr self, registry_config cfg) {
         dial(self, addr);
       },
       [self](list_atom) { return self->state.table.list(); },
+      [self](barrier_atom) {
+        // Whatever we passed to the console before is ahead of this.
+        return self->delegate(self->state.cfg.console, barrier_atom::value);
+      },
       [self](shutdown_atom) -> caf::result<done_atom> {
         auto& st = self->state;
         st.shutting_down = true;

@@ -20,6 +20,7 @@ namespace p2pchat {
 
 // -- atoms ------------------------------------------------------------------
 
+using barrier_atom = caf::atom_constant<caf::atom("barrier")>;
 using bcast_atom = caf::atom_constant<caf::atom("bcast")>;
 using bootstrap_atom = caf::atom_constant<caf::atom("bootstrap")>;
 using bye_atom = caf::atom_constant<caf::atom("bye")>;
@@ -122,7 +123,10 @@ using registry_actor = caf::typed_actor<
     // The console lists the peer table.
     caf::replies_to<list_atom>::with<std::vector<peer_view>>,
     // Quit: say bye to every peer; answers once all connections closed.
-    caf::replies_to<shutdown_atom>::with<done_atom>>;
+    caf::replies_to<shutdown_atom>::with<done_atom>,
+    // Flow control: answers once everything sent to it before (and what
+    // that made it send the console) was handled.
+    caf::replies_to<barrier_atom>::with<done_atom>>;
 
 /// The only writer to stdout: renders the menu and every event line.
 using console_actor = caf::typed_actor<
@@ -141,7 +145,9 @@ using console_actor = caf::typed_actor<
     // A peer disconnected or left.
     caf::reacts_to<left_atom, peer_view>,
     // Any other line for the user (errors, status).
-    caf::reacts_to<notice_atom, std::string>>;
+    caf::reacts_to<notice_atom, std::string>,
+    // Flow control: answers once everything sent before it was printed.
+    caf::replies_to<barrier_atom>::with<done_atom>>;
 
 /// Opens outgoing connections without blocking the multiplexer, and sends
 /// texts in the original format (one connection per text).

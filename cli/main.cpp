@@ -64,6 +64,8 @@ int run_node(const node_options& opts, const identity& me,
     result.legacy_detect_timeout = opts.legacy_detect_timeout;
     result.legacy_read_timeout = opts.legacy_read_timeout;
     result.ping_interval = opts.ping_interval;
+    result.max_pending_messages = opts.max_pending_messages;
+    result.max_send_buffer = opts.max_send_buffer;
     return result;
   };
   registry_config reg_cfg;

@@ -131,15 +131,15 @@ std::string check_log_level(const std::string& text, std::string& result) {
          " is not one of trace, debug, info, warn, error, critical, off";
 }
 
-/// Checks a whole number of `what` in `min`-`max` (at most six digits).
+/// Checks a whole number of `what` in `min`-`max` (at most ten digits).
 std::string check_count(const std::string& text, size_t min, size_t max,
                         const char* what, size_t& result) {
   auto reason = quote(text) + " is not a number of " + what + " (" +
                 std::to_string(min) + "-" + std::to_string(max) + ")";
-  if (text.empty() || text.size() > 6 ||
+  if (text.empty() || text.size() > 10 ||
       text.find_first_not_of("0123456789") != std::string::npos)
     return reason;
-  auto value = std::stoul(text);
+  auto value = std::stoull(text);
   if (value < min || value > max)
     return reason;
   result = value;
@@ -152,6 +152,14 @@ std::string check_max_connections(const std::string& text, size_t& result) {
 
 std::string check_target_peers(const std::string& text, size_t& result) {
   return check_count(text, 0, 1000, "peers", result);
+}
+
+std::string check_pending_messages(const std::string& text, size_t& result) {
+  return check_count(text, 1, 1000000, "messages", result);
+}
+
+std::string check_send_buffer(const std::string& text, size_t& result) {
+  return check_count(text, 65536, 1073741824, "bytes", result);
 }
 
 std::string check_timeout(const std::string& text,
@@ -231,6 +239,16 @@ po::options_description settings_description() {
        ("how often to ask peers for more peers, in milliseconds; also the "
         "least time between two requests a peer gets answered (default " +
         std::to_string(defaults.discovery_interval.count()) + ")")
+           .c_str()) //
+      ("max-pending-messages", text("N"),
+       ("messages from one peer that may wait to be shown; at this many the "
+        "node stops reading from that peer until they are (default " +
+        std::to_string(defaults.max_pending_messages) + ")")
+           .c_str()) //
+      ("max-send-buffer", text("BYTES"),
+       ("bytes that may wait to be sent to one peer; a peer that leaves more "
+        "unread is disconnected (default " +
+        std::to_string(defaults.max_send_buffer) + ")")
            .c_str()) //
       ("ping-interval", text("MS"),
        ("how often an idle link is pinged, in milliseconds; a peer silent "
@@ -517,6 +535,9 @@ options_result parse_options(int argc, const char* const* argv,
     given.get("ping-interval", check_timeout, opts.ping_interval);
     given.get("max-connections", check_max_connections, opts.max_connections);
     given.get("target-peers", check_target_peers, opts.target_peers);
+    given.get("max-pending-messages", check_pending_messages,
+              opts.max_pending_messages);
+    given.get("max-send-buffer", check_send_buffer, opts.max_send_buffer);
     given.get("discovery-interval", check_timeout, opts.discovery_interval);
     if (!interactive && (!has_name || !has_port)) {
       for (auto [has, key] :

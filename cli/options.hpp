@@ -37,6 +37,11 @@ struct node_options {
   std::chrono::milliseconds ping_interval{30000};
   /// Most links held at once; more inbound ones are refused with a bye.
   size_t max_connections = 125;
+  /// Messages from one peer that may wait to be shown before the node stops
+  /// reading from it.
+  size_t max_pending_messages = 1024;
+  /// Bytes that may wait to be sent to one peer before it is dropped.
+  size_t max_send_buffer = 4 * 1024 * 1024;
   /// Peers to stay connected to by dialing peers learned of.
   size_t target_peers = 8;
   /// How often to ask peers for peers (and to answer one peer at most).

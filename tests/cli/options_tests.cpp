@@ -258,6 +258,17 @@ BOOST_AUTO_TEST_CASE(network_sizes_and_intervals) {
   check_usage_error(parse_with_required({"--max-connections", "0"}),
                     "p2pchat: --max-connections: '0' is not a number of "
                     "connections (1-100000)");
+  auto bounds = parse_with_required({"--max-pending-messages", "1",
+                                     "--max-send-buffer", "1073741824"});
+  BOOST_TEST_REQUIRE(bounds.result.run, bounds.err);
+  BOOST_TEST(bounds.result.options.max_pending_messages == 1u);
+  BOOST_TEST(bounds.result.options.max_send_buffer == 1073741824u);
+  check_usage_error(parse_with_required({"--max-send-buffer", "65535"}),
+                    "p2pchat: --max-send-buffer: '65535' is not a number of "
+                    "bytes (65536-1073741824)");
+  check_usage_error(parse_with_required({"--max-pending-messages", "0"}),
+                    "p2pchat: --max-pending-messages: '0' is not a number of "
+                    "messages (1-1000000)");
   check_usage_error(parse_with_required({"--discovery-interval", "0"}),
                     "p2pchat: --discovery-interval: '0' is not a number of "
                     "milliseconds (1-86400000)");

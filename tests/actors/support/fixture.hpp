@@ -26,7 +26,7 @@ using message_log = std::vector<caf::message>;
 
 /// A stand-in actor that records every message it receives. If `peers` is
 /// given it also answers `list_atom` with it, and it answers
-/// `shutdown_atom` with `done_atom`, like a registry.
+/// `shutdown_atom` and `barrier_atom` with `done_atom`, like a registry.
 inline caf::behavior recorder(caf::event_based_actor* self,
                               std::shared_ptr<message_log> log,
                               std::shared_ptr<std::vector<peer_view>> peers) {
@@ -43,6 +43,10 @@ inline caf::behavior recorder(caf::event_based_actor* self,
       },
       [log](shutdown_atom) {
         log->push_back(caf::make_message(shutdown_atom::value));
+        return done_atom::value;
+      },
+      [log](barrier_atom) {
+        log->push_back(caf::make_message(barrier_atom::value));
         return done_atom::value;
       },
   };
