@@ -53,6 +53,14 @@ std::string to_string(ec x) {
       return "too many entries";
     case ec::request_flood:
       return "request flood";
+    case ec::decrypt_failed:
+      return "decryption failed";
+    case ec::handshake_failed:
+      return "handshake failed";
+    case ec::nonce_exhausted:
+      return "nonce exhausted";
+    case ec::key_mismatch:
+      return "peer key does not match its node id";
   }
   // A value outside the enum (e.g. a code from a newer build).
   return "unknown error " + std::to_string(static_cast<unsigned>(x));

@@ -55,6 +55,18 @@ enum class ec : uint8_t {
   too_many_entries,
   /// A peer sent requests faster than this node answers them.
   request_flood,
+  /// A transport message failed authentication: tampered with, truncated,
+  /// replayed or out of order.
+  decrypt_failed,
+  /// The Noise handshake cannot go on: a message of the wrong size, one that
+  /// does not decrypt, an invalid key, or a step out of order.
+  handshake_failed,
+  /// A cipher used up its message counter; it never wraps, the connection
+  /// must close.
+  nonce_exhausted,
+  /// The static key a peer proved in the handshake is not the one of the node
+  /// id it claims.
+  key_mismatch,
 };
 
 /// Returns the human-readable reason for `x`.
