@@ -82,7 +82,8 @@ int run_node(const node_options& opts, const identity& me,
     return sys.spawn(dialer, std::move(dial_cfg));
   };
   auto reg = sys.spawn(registry, std::move(reg_cfg));
-  sys.middleman().spawn_broker(listener, sock.fd, make_connection_config(reg));
+  sys.middleman().spawn_broker(listener, sock.fd, make_connection_config(reg),
+                               opts.max_connections);
 
   self->send(console, notice_atom::value,
              "Server listening on " + opts.bind + ":" +

@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <system_error>
 
 #include <arpa/inet.h>
@@ -541,6 +542,15 @@ raw_client::raw_client(uint16_t port) {
 
 raw_client::~raw_client() {
   close_fd(fd_);
+}
+
+size_t node_process::rss_kib() const {
+  std::ifstream status{"/proc/" + std::to_string(pid_) + "/status"};
+  std::string line;
+  while (std::getline(status, line))
+    if (line.rfind("VmRSS:", 0) == 0)
+      return std::stoul(line.substr(6));
+  return 0;
 }
 
 bool raw_client::send(const std::vector<char>& bytes, milliseconds timeout) {

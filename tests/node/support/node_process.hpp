@@ -131,6 +131,9 @@ public:
   /// open); false if it is gone.
   bool signal(int sig);
 
+  /// The child's resident set size in KiB (from /proc), or 0 if it is gone.
+  size_t rss_kib() const;
+
 private:
   friend std::ostream& operator<<(std::ostream&, const process_report&);
 

@@ -1,0 +1,238 @@
+// The hostile-input catalogue (issue 7): each attack runs against node A
+// while its real peer B keeps chatting with it. A test passes when B's
+// message still arrives within a generous bound, A's memory stays under a
+// documented bound, and the attack ends with every hostile socket closed.
+// Latencies belong to the benchmarks; the bounds here only catch a node
+// that stalls or hoards.
+
+#include <atomic>
+#include <chrono>
+#include <csignal>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <boost/test/unit_test.hpp>
+
+#include "node/support/node_process.hpp"
+#include "node/support/socket_swarm.hpp"
+#include "protocol/frame.hpp"
+
+using namespace p2pchat::test;
+using std::chrono::milliseconds;
+using clock_type = std::chrono::steady_clock;
+
+namespace {
+
+/// How long B's message may take to appear on A while A is under attack.
+constexpr milliseconds delivery_bound{5000};
+
+/// A's resident memory under every attack here (docs/reliability.md).
+constexpr size_t rss_bound_kib = 32 * 1024;
+
+/// Sends a chat from B to A and requires A to show it within the bound.
+void require_delivery_under_attack(node_pair& nodes, const std::string& text) {
+  auto mark = nodes.a->mark();
+  BOOST_REQUIRE(nodes.b.send_message(nodes.a, text));
+  BOOST_CHECK_MESSAGE(
+      nodes.a->wait_for(
+          exact_line("Message from " + nodes.b.display() + ": " + text),
+          delivery_bound, mark),
+      "B's message did not reach A within " << delivery_bound.count() << " ms"
+                                            << nodes.a.report());
+}
+
+void check_rss(node_pair& nodes, size_t peak_kib) {
+  BOOST_TEST_MESSAGE("A's peak RSS: " << peak_kib << " KiB");
+  BOOST_CHECK_MESSAGE(peak_kib > 0 && peak_kib <= rss_bound_kib,
+                      "A's RSS reached " << peak_kib << " KiB, bound "
+                                         << rss_bound_kib << nodes.a.report());
+}
+
+std::vector<char> preamble_then_length(uint32_t length) {
+  std::vector<char> bytes(p2pchat::preamble_v1.begin(),
+                          p2pchat::preamble_v1.end());
+  for (int shift = 24; shift >= 0; shift -= 8)
+    bytes.push_back(static_cast<char>((length >> shift) & 0xFF));
+  return bytes;
+}
+
+/// Runs `attack` on its own thread while the test thread has B chat with A
+/// and samples A's memory; returns A's peak RSS.
+template <class Attack>
+size_t under_attack(node_pair& nodes, Attack attack, const std::string& text) {
+  std::atomic<bool> done{false};
+  std::thread attacker{[&] {
+    attack();
+    done = true;
+  }};
+  size_t peak = nodes.a->rss_kib();
+  // Let the attack get going, then chat in the middle of it.
+  for (int i = 0; i < 20 && !done; ++i) {
+    std::this_thread::sleep_for(milliseconds{50});
+    peak = std::max(peak, nodes.a->rss_kib());
+  }
+  require_delivery_under_attack(nodes, text);
+  while (!done) {
+    peak = std::max(peak, nodes.a->rss_kib());
+    std::this_thread::sleep_for(milliseconds{50});
+  }
+  attacker.join();
+  return std::max(peak, nodes.a->rss_kib());
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_SUITE(attack_tests)
+
+BOOST_AUTO_TEST_CASE(ten_megabytes_of_random_bytes_on_twenty_connections) {
+  node_pair nodes;
+  constexpr size_t total = 10 * 1000 * 1000;
+  size_t sent = 0;
+  size_t reconnects = 0;
+  auto peak = under_attack(
+      nodes,
+      [&] {
+        socket_swarm swarm{nodes.a.port()};
+        swarm.open(20);
+        std::mt19937 rng{2026};
+        std::vector<char> chunk(64 * 1024);
+        auto deadline = clock_type::now() + std::chrono::seconds{60};
+        while (sent < total && clock_type::now() < deadline) {
+          for (size_t i = 0; i < swarm.size() && sent < total; ++i) {
+            for (auto& x : chunk)
+              x = static_cast<char>(rng());
+            auto n = swarm.write_some(i, chunk.data(), chunk.size());
+            if (n > 0) {
+              sent += static_cast<size_t>(n);
+            } else if (n < 0) {
+              // The node dropped it (bad preamble, or a plain text over
+              // 1024 bytes): come back on a new connection.
+              swarm.reopen(i);
+              ++reconnects;
+            }
+          }
+        }
+      },
+      "through the noise");
+  BOOST_TEST_MESSAGE("sent " << sent << " bytes, " << reconnects
+                             << " reconnects");
+  BOOST_CHECK_GE(sent, total);
+  check_rss(nodes, peak);
+  check_chat_both_ways(nodes.a, nodes.b, "after the noise");
+}
+
+BOOST_AUTO_TEST_CASE(announced_lengths_of_4_gib_and_just_over_the_limit) {
+  node_pair nodes;
+  for (uint32_t length :
+       {uint32_t{0xFFFFFFFF}, uint32_t{p2pchat::default_max_frame_size + 1}}) {
+    BOOST_TEST_CONTEXT("length " << length) {
+      raw_client raw{nodes.a.port()};
+      BOOST_REQUIRE(raw.connected());
+      raw.send(preamble_then_length(length));
+      BOOST_CHECK_MESSAGE(raw.wait_closed(delivery_bound),
+                          "A kept the connection" << nodes.a.report());
+      BOOST_CHECK_MESSAGE(
+          nodes.a->wait_for_log(line_pattern{
+              R"(.*closing connection (to|from) 127\.0\.0\.1:)" +
+              std::to_string(raw.local_port()) + ": frame too large.*"}),
+          nodes.a.report());
+    }
+  }
+  check_rss(nodes, nodes.a->rss_kib());
+  check_chat_both_ways(nodes.a, nodes.b, "lengths ignored");
+}
+
+BOOST_AUTO_TEST_CASE(slowloris_five_hundred_connections) {
+  constexpr milliseconds handshake_timeout{3000};
+  node_pair nodes{
+      {"--handshake-timeout", std::to_string(handshake_timeout.count())}};
+  constexpr size_t count = 500;
+  size_t bytes_sent = 0;
+  socket_swarm swarm{nodes.a.port()};
+  auto peak = under_attack(
+      nodes,
+      [&] {
+        BOOST_REQUIRE_EQUAL(swarm.open(count), count);
+        // One preamble byte per connection per second, for five seconds:
+        // never a whole handshake within the timeout.
+        for (size_t second = 0; second < 5; ++second) {
+          auto next = clock_type::now() + milliseconds{1000};
+          for (size_t i = 0; i < swarm.size(); ++i) {
+            auto byte = p2pchat::preamble_v1[second % 4];
+            if (swarm.write_some(i, &byte, 1) == 1)
+              ++bytes_sent;
+          }
+          std::this_thread::sleep_until(next);
+        }
+      },
+      "despite the slow ones");
+  BOOST_TEST_MESSAGE("slowloris bytes accepted: " << bytes_sent);
+  // Accepted ones end at the handshake timeout, the rest at once.
+  auto closed = swarm.wait_closed(handshake_timeout + milliseconds{5000});
+  BOOST_CHECK_EQUAL(closed, count);
+  check_rss(nodes, peak);
+  check_chat_both_ways(nodes.a, nodes.b, "after the slow ones");
+}
+
+BOOST_AUTO_TEST_CASE(a_thousand_idle_connections) {
+  constexpr milliseconds handshake_timeout{3000};
+  node_pair nodes{
+      {"--handshake-timeout", std::to_string(handshake_timeout.count())}};
+  constexpr size_t count = 1000;
+  constexpr size_t max_connections = 125;
+  socket_swarm swarm{nodes.a.port()};
+  size_t refused_at_once = 0;
+  auto peak = under_attack(
+      nodes,
+      [&] {
+        BOOST_REQUIRE_EQUAL(swarm.open(count), count);
+        refused_at_once = swarm.wait_closed(milliseconds{1000});
+      },
+      "past the idle ones");
+  // Over the cap (B holds one of the 125 slots) the node closes at once,
+  // well before the handshake timeout.
+  BOOST_TEST_MESSAGE("closed within a second: " << refused_at_once);
+  BOOST_CHECK_GE(refused_at_once, count - max_connections + 1);
+  BOOST_CHECK_MESSAGE(
+      nodes.a->wait_for_log(line_pattern{".*refusing connections: .*"}),
+      nodes.a.report());
+  auto closed = swarm.wait_closed(handshake_timeout + milliseconds{5000});
+  BOOST_CHECK_EQUAL(closed, count);
+  check_rss(nodes, peak);
+  check_chat_both_ways(nodes.a, nodes.b, "after the idle ones");
+}
+
+BOOST_AUTO_TEST_CASE(a_killed_peer_is_noticed_and_costs_nothing_else) {
+  node_pair nodes;
+  chat_node c{"C", {"--peer", "127.0.0.1:" + std::to_string(nodes.a.port())}};
+  BOOST_REQUIRE(
+      nodes.a->wait_for(exact_line("New peer found: " + c.display())));
+  BOOST_REQUIRE(nodes.b->signal(SIGKILL));
+  BOOST_CHECK_MESSAGE(
+      nodes.a->wait_for(exact_line(nodes.b.display() + " disconnected"),
+                        delivery_bound),
+      nodes.a.report());
+  check_chat_both_ways(nodes.a, c, "B is gone");
+}
+
+BOOST_AUTO_TEST_CASE(sigterm_and_sigint_say_bye_and_exit_zero) {
+  for (int sig : {SIGTERM, SIGINT}) {
+    BOOST_TEST_CONTEXT("signal " << sig) {
+      node_pair nodes;
+      BOOST_REQUIRE(nodes.a->signal(sig));
+      auto status = nodes.a->wait_exit(delivery_bound);
+      BOOST_REQUIRE_MESSAGE(status, "A did not exit" << nodes.a.report());
+      BOOST_CHECK_EQUAL(*status, 0);
+      // B learns it from A's bye (a leaving peer is forgotten at once).
+      BOOST_CHECK_MESSAGE(
+          nodes.b->wait_for(exact_line(nodes.a.display() + " disconnected")),
+          nodes.b.report());
+      BOOST_CHECK_MESSAGE(nodes.b.query_shows("No active peers."),
+                          nodes.b.report());
+    }
+  }
+}
+
+BOOST_AUTO_TEST_SUITE_END()
