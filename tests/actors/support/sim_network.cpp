@@ -107,6 +107,8 @@ void sim_scribe::add_to_loop() {
 }
 
 void sim_scribe::remove_from_loop() {
+  if (!passive_ && net_ != nullptr)
+    ++net_->read_pauses_[local_host_];
   passive_ = true;
 }
 
@@ -377,6 +379,11 @@ void sim_network::meter(uint64_t link, size_t to, const char* data, size_t n) {
   for (auto frame = m.reader.next(); frame.data != nullptr;
        frame = m.reader.next())
     ++frames_by_host_[{host, static_cast<uint8_t>(frame.data[0])}];
+}
+
+uint64_t sim_network::read_pauses(const std::string& host) const {
+  auto i = read_pauses_.find(host);
+  return i == read_pauses_.end() ? 0 : i->second;
 }
 
 uint64_t sim_network::frames_received(message_type type) const {

@@ -202,6 +202,10 @@ public:
   /// Payload bytes handed to brokers so far.
   uint64_t bytes_delivered() const { return bytes_delivered_; }
 
+  /// How often a broker on `host` stopped reading one of its connections
+  /// (flow control: `halt`, which removes the end from the loop).
+  uint64_t read_pauses(const std::string& host) const;
+
   /// Frames of type `type` handed to brokers so far, on any host or on
   /// `host` (the network cuts the delivered streams into frames with the
   /// production frame reader, to count what crossed the wire).
@@ -295,6 +299,7 @@ private:
   int64_t next_hdl_ = 0;
   uint64_t bytes_delivered_ = 0;
   std::map<std::pair<uint64_t, size_t>, stream_meter> meters_;
+  std::map<std::string, uint64_t> read_pauses_;
   std::map<std::pair<std::string, uint8_t>, uint64_t> frames_by_host_;
 };
 
