@@ -3,6 +3,7 @@
 #include <ostream>
 
 #include <caf/send.hpp>
+#include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
 namespace p2pchat {
@@ -11,10 +12,44 @@ namespace {
 
 using console_ptr = console_actor::stateful_pointer<console_state>;
 
+/// Keys keep the order they are written in: "event" always comes first.
+using json = nlohmann::ordered_json;
+
+/// Writes one event as a JSON line. The flush waits for a message to
+/// ourselves, which queues behind every event already in the mailbox: a
+/// burst leaves in few writes, a single event at once.
+void emit(console_ptr self, const json& event) {
+  auto& st = self->state;
+  // Texts are validated UTF-8; `replace` only guards against a bug turning
+  // into an exception.
+  *st.cfg.out << event.dump(-1, ' ', false, json::error_handler_t::replace)
+              << '\n';
+  if (!st.flush_pending) {
+    st.flush_pending = true;
+    self->send(caf::actor_cast<console_actor>(self), flush_atom::value);
+  }
+}
+
+json peer_json(const peer_view& x) {
+  json result{{"name", x.name},
+              {"host", x.listen.host},
+              {"port", x.listen.port},
+              {"legacy", x.legacy}};
+  if (!x.legacy)
+    result["id"] = x.id.to_hex();
+  return result;
+}
+
 /// Prints complete lines, then re-opens the prompt (if any).
 void render(console_ptr self, const std::vector<std::string>& lines) {
   auto& st = self->state;
   auto& out = *st.cfg.out;
+  if (st.cfg.jsonl) {
+    // No prompt to keep intact; each line is an event of its own.
+    for (auto& line : lines)
+      emit(self, json{{"event", "notice"}, {"text", line}});
+    return;
+  }
   if (!st.at_line_start && !lines.empty()) {
     // Something (a prompt) is on the current line: on a terminal, erase it;
     // in a pipe, end it, so every event starts a line of its own.
@@ -49,7 +84,12 @@ void drain_input(console_ptr self) {
 
 void quit(console_ptr self) {
   auto done = [self] {
-    render(self, {"Goodbye!"});
+    if (self->state.cfg.jsonl) {
+      emit(self, json{{"event", "goodbye"}});
+      self->state.cfg.out->flush();
+    } else {
+      render(self, {"Goodbye!"});
+    }
     if (self->state.cfg.on_quit)
       caf::anon_send(self->state.cfg.on_quit, done_atom::value);
     self->quit();
@@ -109,7 +149,15 @@ struct request_visitor {
 };
 
 void run(console_ptr self, menu::step step) {
-  render(self, step.lines);
+  if (self->state.cfg.jsonl) {
+    // What the menu answered (peer lists, invalid input), without the menu
+    // itself and without prompts.
+    step.lines.resize(step.lines.size() - step.menu_lines);
+    for (auto& line : step.lines)
+      emit(self, json{{"event", "menu"}, {"text", line}});
+  } else {
+    render(self, step.lines);
+  }
   std::visit(request_visitor{self}, step.req);
 }
 
@@ -139,18 +187,39 @@ console_actor::behavior_type console(console_ptr self, console_config cfg) {
           drain_input(self);
       },
       [self](chat_atom, const peer_view& from, const std::string& text) {
-        render(self, {"Message from " + display_name(from) + ": " + text});
+        if (self->state.cfg.jsonl)
+          emit(self, json{{"event", "chat"},
+                          {"from", peer_json(from)},
+                          {"text", text}});
+        else
+          render(self, {"Message from " + display_name(from) + ": " + text});
       },
       [self](bcast_atom, const peer_view& origin, const std::string& text) {
-        render(self, {"Broadcast from " + display_name(origin) + ": " + text});
+        if (self->state.cfg.jsonl)
+          emit(self, json{{"event", "broadcast"},
+                          {"from", peer_json(origin)},
+                          {"text", text}});
+        else
+          render(self,
+                 {"Broadcast from " + display_name(origin) + ": " + text});
       },
       [self](found_atom, const peer_view& peer) {
-        render(self, {"New peer found: " + display_name(peer)});
+        if (self->state.cfg.jsonl)
+          emit(self, json{{"event", "peer_found"}, {"peer", peer_json(peer)}});
+        else
+          render(self, {"New peer found: " + display_name(peer)});
       },
       [self](left_atom, const peer_view& peer) {
-        render(self, {display_name(peer) + " disconnected"});
+        if (self->state.cfg.jsonl)
+          emit(self, json{{"event", "peer_left"}, {"peer", peer_json(peer)}});
+        else
+          render(self, {display_name(peer) + " disconnected"});
       },
       [self](notice_atom, const std::string& line) { render(self, {line}); },
+      [self](flush_atom) {
+        self->state.flush_pending = false;
+        self->state.cfg.out->flush();
+      },
       [](barrier_atom) { return done_atom::value; },
   };
 }

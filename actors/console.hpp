@@ -22,6 +22,10 @@ struct console_config {
   caf::actor on_quit;
   /// Upper bound for saying goodbye to every peer on quit.
   std::chrono::milliseconds quit_timeout{1500};
+  /// Machine-readable output (`--output jsonl`): one JSON object per line
+  /// and event, no menu and no prompts, flushed once the events queued so
+  /// far are written rather than after each one.
+  bool jsonl = false;
 };
 
 struct console_state {
@@ -34,13 +38,17 @@ struct console_state {
   bool end_of_input = false;
   /// False while a prompt (or other partial line) is on the current line.
   bool at_line_start = true;
+  /// JSON lines were written since the last flush, and a `flush_atom` to
+  /// ourselves is on its way.
+  bool flush_pending = false;
   static inline const char* name = "console";
 };
 
 using console_impl = console_actor::stateful_base<console_state>;
 
 /// Renders the menu, runs the user's commands against the registry, and
-/// prints events without garbling the open prompt.
+/// prints events without garbling the open prompt; or, with `cfg.jsonl`,
+/// prints every event as one JSON object per line (docs in README.md).
 console_actor::behavior_type
 console(console_actor::stateful_pointer<console_state> self,
         console_config cfg);

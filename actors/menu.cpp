@@ -56,6 +56,7 @@ menu::step menu::start() {
 }
 
 menu::step menu::back_to_menu(std::vector<std::string> lines) {
+  auto content = lines.size();
   lines.emplace_back("");
   lines.emplace_back("***** Menu *****");
   lines.emplace_back("1. Send message");
@@ -65,7 +66,8 @@ menu::step menu::back_to_menu(std::vector<std::string> lines) {
   lines.emplace_back("0. Quit");
   state_ = state::choice;
   prompt_ = choice_prompt;
-  return step{std::move(lines), {}};
+  auto menu_lines = lines.size() - content;
+  return step{std::move(lines), {}, menu_lines};
 }
 
 menu::step menu::back_to_menu_with(request req) {

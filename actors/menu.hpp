@@ -49,6 +49,9 @@ public:
     std::vector<std::string> lines;
     /// What to ask the registry, if anything.
     request req;
+    /// How many of the last `lines` are the menu itself, which a
+    /// machine-readable console leaves out.
+    size_t menu_lines = 0;
   };
 
   /// Shows the menu and opens the choice prompt.

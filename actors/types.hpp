@@ -33,6 +33,7 @@ using dialfail_atom = caf::atom_constant<caf::atom("dialfail")>;
 using discon_atom = caf::atom_constant<caf::atom("discon")>;
 using done_atom = caf::atom_constant<caf::atom("done")>;
 using eof_atom = caf::atom_constant<caf::atom("eof")>;
+using flush_atom = caf::atom_constant<caf::atom("flush")>;
 using found_atom = caf::atom_constant<caf::atom("found")>;
 using getpeers_atom = caf::atom_constant<caf::atom("getpeers")>;
 using hello_atom = caf::atom_constant<caf::atom("hello")>;
@@ -146,6 +147,8 @@ using console_actor = caf::typed_actor<
     caf::reacts_to<left_atom, peer_view>,
     // Any other line for the user (errors, status).
     caf::reacts_to<notice_atom, std::string>,
+    // To itself: writes out buffered machine-readable output.
+    caf::reacts_to<flush_atom>,
     // Flow control: answers once everything sent before it was printed.
     caf::replies_to<barrier_atom>::with<done_atom>>;
 

@@ -1,6 +1,7 @@
 // p2pchat: parses the options, loads the node's key, binds the listening
 // socket, then wires the actors together and waits for the console to quit.
 
+#include <cstdio>
 #include <cstdlib>
 #include <iostream>
 
@@ -52,9 +53,10 @@ int run_node(const node_options& opts, const identity& me,
   caf::actor_system sys{cfg};
   caf::scoped_actor self{sys};
 
-  auto console = sys.spawn(
-      p2pchat::console, console_config{&std::cout, isatty(STDOUT_FILENO) == 1,
-                                       caf::actor_cast<caf::actor>(self)});
+  console_config console_cfg{&std::cout, isatty(STDOUT_FILENO) == 1,
+                             caf::actor_cast<caf::actor>(self)};
+  console_cfg.jsonl = opts.output == output_format::jsonl;
+  auto console = sys.spawn(p2pchat::console, std::move(console_cfg));
   hello local_hello{protocol_version, me.id, opts.name, sock.port, 0};
   auto make_connection_config = [&](registry_actor registry) {
     connection_config result;
@@ -118,6 +120,11 @@ int main(int argc, char** argv) {
   if (!me) {
     std::cerr << "p2pchat: " << describe(me.error()) << '\n';
     return EXIT_FAILURE;
+  }
+  if (opts.output == output_format::jsonl) {
+    // The console flushes after each burst of events: let a burst fill
+    // fewer, larger writes than a pipe's default 4 KiB buffer allows.
+    std::setvbuf(stdout, nullptr, _IOFBF, 64 * 1024);
   }
   auto sock = open_listen_socket(opts.bind, opts.port);
   if (!sock) {

@@ -131,6 +131,16 @@ std::string check_log_level(const std::string& text, std::string& result) {
          " is not one of trace, debug, info, warn, error, critical, off";
 }
 
+std::string check_output(const std::string& text, output_format& result) {
+  if (text == "text")
+    result = output_format::text;
+  else if (text == "jsonl")
+    result = output_format::jsonl;
+  else
+    return quote(text) + " is not one of text, jsonl";
+  return {};
+}
+
 /// Checks a whole number of `what` in `min`-`max` (at most ten digits).
 std::string check_count(const std::string& text, size_t min, size_t max,
                         const char* what, size_t& result) {
@@ -211,6 +221,9 @@ po::options_description settings_description() {
        ("trace, debug, info, warn, error, critical or off (default "     //
         + defaults.log_level + ")")
            .c_str()) //
+      ("output", text("FORMAT"),
+       "what stdout carries: text (default; the menu, for people) or jsonl "
+       "(one JSON object per event and line, no menu, for programs)") //
       ("handshake-timeout", text("MS"),
        ("how long a new connection may take to exchange hellos, in "
         "milliseconds (default " +
@@ -527,6 +540,7 @@ options_result parse_options(int argc, const char* const* argv,
     given.get("advertise-host", check_ip, opts.advertise_host);
     bool has_data_dir = given.get("data-dir", check_path, opts.data_dir);
     given.get("log-level", check_log_level, opts.log_level);
+    given.get("output", check_output, opts.output);
     given.get("handshake-timeout", check_timeout, opts.handshake_timeout);
     given.get("connect-timeout", check_timeout, opts.connect_timeout);
     given.get("legacy-detect-timeout", check_timeout,

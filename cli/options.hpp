@@ -10,6 +10,14 @@
 
 namespace p2pchat {
 
+/// How the console writes to stdout (--output).
+enum class output_format {
+  /// For people: the menu, prompts and one sentence per event.
+  text,
+  /// For programs: one JSON object per event and line, no menu or prompts.
+  jsonl,
+};
+
 /// Everything the node needs from its command line and config file.
 struct node_options {
   std::string name;
@@ -26,6 +34,8 @@ struct node_options {
   std::string data_dir;
   /// One of trace, debug, info, warn, error, critical, off.
   std::string log_level = "info";
+  /// What stdout carries.
+  output_format output = output_format::text;
   /// How long a new connection may take to exchange hellos (1 ms to 1 day).
   std::chrono::milliseconds handshake_timeout{10000};
   /// How long a dialed peer may stay silent before it is taken for the

@@ -2,6 +2,8 @@
 
 #include <sstream>
 
+#include <nlohmann/json.hpp>
+
 #include "support/fixture.hpp"
 
 using namespace p2pchat;
@@ -15,9 +17,9 @@ struct console_fixture : fixture {
     main = make_stand_in();
   }
 
-  void start(bool terminal = false) {
+  void start(bool terminal = false, bool jsonl = false) {
     console_config cfg{&out, terminal, main.handle,
-                       std::chrono::milliseconds{1500}};
+                       std::chrono::milliseconds{1500}, jsonl};
     con = keep(sys.spawn(console, cfg));
     caf::anon_send(con, start_atom::value,
                    caf::actor_cast<registry_actor>(registry.handle));
@@ -175,6 +177,90 @@ BOOST_AUTO_TEST_CASE(end_of_input_quits_after_pending_lines) {
       (registry.received<send_atom, peer_address, std::string>().size()), 1u);
   BOOST_CHECK_EQUAL(registry.received<shutdown_atom>().size(), 1u);
   BOOST_CHECK_EQUAL(main.received<done_atom>().size(), 1u);
+}
+
+BOOST_AUTO_TEST_CASE(jsonl_prints_no_menu_and_no_prompt) {
+  start(false, true);
+  BOOST_CHECK_EQUAL(output(), "");
+  type({"1", "127.0.0.1", "6556", "hi bob"});
+  BOOST_CHECK_EQUAL(output(), "");
+  BOOST_CHECK_EQUAL(
+      (registry.received<send_atom, peer_address, std::string>().size()), 1u);
+}
+
+BOOST_AUTO_TEST_CASE(jsonl_prints_one_object_per_event) {
+  auto carol = bob();
+  carol.legacy = true;
+  carol.name = "carol";
+  start(false, true);
+  caf::anon_send(con, chat_atom::value, bob(), std::string{"hi \"there\"\t✓"});
+  caf::anon_send(con, bcast_atom::value, carol, std::string{"to all"});
+  caf::anon_send(con, found_atom::value, bob());
+  caf::anon_send(con, left_atom::value, carol);
+  caf::anon_send(con, notice_atom::value, std::string{"Server listening"});
+  run();
+  BOOST_CHECK_EQUAL(
+      output(),
+      "{\"event\":\"chat\",\"from\":{\"name\":\"bob\",\"host\":\"127.0.0.1\","
+      "\"port\":6556,\"legacy\":false,\"id\":\"" +
+          std::string(64, '0') +
+          "\"},\"text\":\"hi \\\"there\\\"\\t✓\"}\n"
+          "{\"event\":\"broadcast\",\"from\":{\"name\":\"carol\",\"host\":"
+          "\"127.0.0.1\",\"port\":6556,\"legacy\":true},\"text\":\"to all\"}\n"
+          "{\"event\":\"peer_found\",\"peer\":{\"name\":\"bob\",\"host\":"
+          "\"127.0.0.1\",\"port\":6556,\"legacy\":false,\"id\":\"" +
+          std::string(64, '0') +
+          "\"}}\n"
+          "{\"event\":\"peer_left\",\"peer\":{\"name\":\"carol\",\"host\":"
+          "\"127.0.0.1\",\"port\":6556,\"legacy\":true}}\n"
+          "{\"event\":\"notice\",\"text\":\"Server listening\"}\n");
+}
+
+BOOST_AUTO_TEST_CASE(jsonl_prints_menu_answers_without_the_menu) {
+  *registry.peers = {bob()};
+  start(false, true);
+  type({"2", "7"});
+  BOOST_CHECK_EQUAL(output(), "{\"event\":\"menu\",\"text\":\"1. bob "
+                              "[127.0.0.1:6556] - Connected\"}\n"
+                              "{\"event\":\"menu\",\"text\":\"Invalid "
+                              "input\"}\n");
+  type({"0"});
+  BOOST_CHECK_EQUAL(output(), "{\"event\":\"goodbye\"}\n");
+  BOOST_CHECK_EQUAL(main.received<done_atom>().size(), 1u);
+}
+
+/// An ostream that counts how often it is flushed.
+struct counting_buf : std::stringbuf {
+  int syncs = 0;
+  int sync() override {
+    ++syncs;
+    return std::stringbuf::sync();
+  }
+};
+
+BOOST_AUTO_TEST_CASE(jsonl_flushes_once_per_burst) {
+  counting_buf buf;
+  std::ostream counted{&buf};
+  console_config cfg{&counted, false, main.handle,
+                     std::chrono::milliseconds{1500}, true};
+  auto con = keep(sys.spawn(console, cfg));
+  caf::anon_send(con, start_atom::value,
+                 caf::actor_cast<registry_actor>(registry.handle));
+  run();
+  for (int i = 0; i < 100; ++i)
+    caf::anon_send(con, chat_atom::value, bob(), std::to_string(i));
+  run();
+  BOOST_CHECK_EQUAL(buf.syncs, 1);
+  caf::anon_send(con, chat_atom::value, bob(), std::string{"alone"});
+  run();
+  BOOST_CHECK_EQUAL(buf.syncs, 2);
+  auto text = buf.str();
+  size_t lines = 0;
+  for (size_t pos = 0; (pos = text.find('\n', pos)) != std::string::npos; ++pos)
+    ++lines;
+  BOOST_CHECK_EQUAL(lines, 101u);
+  BOOST_CHECK(text.find("\"text\":\"99\"}\n{\"event\":\"chat\"") !=
+              std::string::npos);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

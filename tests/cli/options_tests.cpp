@@ -223,6 +223,22 @@ BOOST_AUTO_TEST_CASE(log_levels) {
   }
 }
 
+BOOST_AUTO_TEST_CASE(output_formats) {
+  auto defaults = parse_with_required({});
+  BOOST_TEST_REQUIRE(defaults.result.run, defaults.err);
+  BOOST_TEST((defaults.result.options.output == output_format::text));
+  auto jsonl = parse_with_required({"--output", "jsonl"});
+  BOOST_TEST_REQUIRE(jsonl.result.run, jsonl.err);
+  BOOST_TEST((jsonl.result.options.output == output_format::jsonl));
+  auto text = parse_with_required({"--output=text"});
+  BOOST_TEST_REQUIRE(text.result.run, text.err);
+  BOOST_TEST((text.result.options.output == output_format::text));
+  for (auto bad : {"json", "JSONL", ""})
+    check_usage_error(parse_with_required({"--output", bad}),
+                      "p2pchat: --output: '"s + bad +
+                          "' is not one of text, jsonl");
+}
+
 BOOST_AUTO_TEST_CASE(timeouts) {
   auto x = parse_with_required(
       {"--handshake-timeout", "1", "--connect-timeout", "86400000"});
@@ -258,8 +274,8 @@ BOOST_AUTO_TEST_CASE(network_sizes_and_intervals) {
   check_usage_error(parse_with_required({"--max-connections", "0"}),
                     "p2pchat: --max-connections: '0' is not a number of "
                     "connections (1-100000)");
-  auto bounds = parse_with_required({"--max-pending-messages", "1",
-                                     "--max-send-buffer", "1073741824"});
+  auto bounds = parse_with_required(
+      {"--max-pending-messages", "1", "--max-send-buffer", "1073741824"});
   BOOST_TEST_REQUIRE(bounds.result.run, bounds.err);
   BOOST_TEST(bounds.result.options.max_pending_messages == 1u);
   BOOST_TEST(bounds.result.options.max_send_buffer == 1073741824u);
