@@ -170,6 +170,16 @@ void on_message(connection_broker* self, message& msg) {
 
 void process_frames(connection_broker* self);
 
+/// Reading resumes after a pause. CAF 0.17.6 removes a halted socket from
+/// its loop only at the end of the multiplexer's cycle, and re-adding it
+/// before then does nothing (`stream::activate` sees the old reader): if the
+/// pause and the resume fall into one cycle, reading would stop for good.
+/// So resume now, and once more a moment later, in another cycle.
+void resume_reading(connection_broker* self) {
+  self->trigger(self->state.hdl);
+  self->delayed_send(self, std::chrono::milliseconds{1}, resume_atom::value);
+}
+
 /// Asks registry and console to confirm the messages forwarded so far, and
 /// resumes reading once they did.
 void request_barrier(connection_broker* self) {
@@ -186,7 +196,7 @@ void request_barrier(connection_broker* self) {
             st.confirmed = mark;
             if (st.paused) {
               st.paused = false;
-              self->trigger(st.hdl);
+              resume_reading(self);
               process_frames(self);
             }
           },
@@ -411,6 +421,11 @@ caf::behavior connection(connection_broker* self,
           write(self, ping{st.next_ping++});
         self->delayed_send(self, st.cfg.ping_interval, tick_atom::value);
       },
+      [self](resume_atom) {
+        // The second resume (see resume_reading); harmless if reading runs.
+        if (!self->state.paused)
+          self->trigger(self->state.hdl);
+      },
       [self](send_atom, const chat& msg) {
         if (!write_bounded(self, msg))
           return caf::result<void>{make_error(ec::connection_closing)};
@@ -420,9 +435,7 @@ caf::behavior connection(connection_broker* self,
         // Best effort: a flood reaches its targets over other links too.
         write_bounded(self, msg);
       },
-      [self](send_atom, const peers_request& msg) {
-        write_bounded(self, msg);
-      },
+      [self](send_atom, const peers_request& msg) { write_bounded(self, msg); },
       [self](send_atom, const peers& msg) {
         // Also sent right before refusing a link (over the connection cap),
         // so that the refused node can go elsewhere.

@@ -46,6 +46,7 @@ using list_atom = caf::atom_constant<caf::atom("list")>;
 using notice_atom = caf::atom_constant<caf::atom("notice")>;
 using peers_atom = caf::atom_constant<caf::atom("peers")>;
 using redial_atom = caf::atom_constant<caf::atom("redial")>;
+using resume_atom = caf::atom_constant<caf::atom("resume")>;
 using send_atom = caf::atom_constant<caf::atom("send")>;
 using shutdown_atom = caf::atom_constant<caf::atom("shutdown")>;
 using start_atom = caf::atom_constant<caf::atom("start")>;

@@ -18,7 +18,10 @@ BOOST_AUTO_TEST_CASE(a_flood_of_chats_is_held_back_and_nothing_is_lost) {
   sim_options opts;
   simulation sim{opts};
   sim.add_nodes(2);
-  sim.node(0).connection.max_pending_messages = max_pending;
+  // Node 0 accepts with the bound under test.
+  auto accepting = sim.node(0).connection;
+  accepting.max_pending_messages = max_pending;
+  sim.net.listen(sim.node(0).listen, accepting);
   sim.connect(1, 0);
   sim.run_until_idle();
   BOOST_REQUIRE_EQUAL(sim.linked(0).size(), 1u);

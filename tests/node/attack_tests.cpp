@@ -18,6 +18,7 @@
 #include "node/support/node_process.hpp"
 #include "node/support/socket_swarm.hpp"
 #include "protocol/frame.hpp"
+#include "protocol/messages.hpp"
 
 using namespace p2pchat::test;
 using std::chrono::milliseconds;
@@ -202,6 +203,70 @@ BOOST_AUTO_TEST_CASE(a_thousand_idle_connections) {
   BOOST_CHECK_EQUAL(closed, count);
   check_rss(nodes, peak);
   check_chat_both_ways(nodes.a, nodes.b, "after the idle ones");
+}
+
+/// What a client that completed the hello exchange sends first: the
+/// preamble and a hello as `name`, listening on `port`.
+/// (Protocol version 1: this changes with encrypted sessions.)
+std::vector<char> handshake_bytes(const std::string& name, uint16_t port) {
+  std::vector<char> bytes(p2pchat::preamble_v1.begin(),
+                          p2pchat::preamble_v1.end());
+  p2pchat::hello msg;
+  msg.id.bytes.fill(0x77);
+  msg.name = name;
+  msg.listen_port = port;
+  p2pchat::append_frame(msg, bytes);
+  return bytes;
+}
+
+/// Writes all of `bytes` to connection 0 of `swarm` within `deadline`;
+/// counts the times the kernel took nothing (the node held us back).
+bool write_all(socket_swarm& swarm, const std::vector<char>& bytes,
+               clock_type::time_point deadline, size_t& stalls) {
+  size_t sent = 0;
+  while (sent < bytes.size()) {
+    if (clock_type::now() >= deadline)
+      return false;
+    auto n = swarm.write_some(0, bytes.data() + sent, bytes.size() - sent);
+    if (n < 0)
+      return false;
+    if (n == 0) {
+      ++stalls;
+      std::this_thread::sleep_for(milliseconds{1});
+    }
+    sent += static_cast<size_t>(std::max(n, 0L));
+  }
+  return true;
+}
+
+BOOST_AUTO_TEST_CASE(a_peer_that_never_reads_is_dropped) {
+  constexpr size_t send_buffer = 65536;
+  node_pair nodes{{"--max-send-buffer", std::to_string(send_buffer)}};
+  socket_swarm swarm{nodes.a.port(), 4096};
+  BOOST_REQUIRE_EQUAL(swarm.open(1), 1u);
+  size_t stalls = 0;
+  BOOST_REQUIRE(write_all(swarm, handshake_bytes("sink", 4244),
+                          clock_type::now() + delivery_bound, stalls));
+  BOOST_REQUIRE(
+      nodes.a->wait_for(exact_line("New peer found: sink [127.0.0.1:4244]")));
+  // A's user writes long messages to the peer, which reads none of them.
+  std::string text(16000, 'x');
+  auto dropped = line_pattern{".*closing connection to sink .*bytes unsent, "
+                              "more than 65536 \\(the peer does not read\\)"
+                              ".*"};
+  size_t peak = 0;
+  bool seen = false;
+  for (int i = 0; i < 2000 && !seen; ++i) {
+    BOOST_REQUIRE(nodes.a.send_message(4244, text));
+    peak = std::max(peak, nodes.a->rss_kib());
+    if (i % 50 == 49)
+      seen = nodes.a->wait_for_log(dropped, milliseconds{100});
+  }
+  BOOST_CHECK_MESSAGE(seen || nodes.a->wait_for_log(dropped),
+                      "A kept writing to a peer that does not read"
+                          << nodes.a.report());
+  check_rss(nodes, std::max(peak, nodes.a->rss_kib()));
+  check_chat_both_ways(nodes.a, nodes.b, "the sink is gone");
 }
 
 BOOST_AUTO_TEST_CASE(a_killed_peer_is_noticed_and_costs_nothing_else) {

@@ -18,7 +18,8 @@ constexpr int connect_timeout_ms = 5000;
 
 } // namespace
 
-socket_swarm::socket_swarm(uint16_t port) : port_(port) {
+socket_swarm::socket_swarm(uint16_t port, int receive_buffer)
+    : port_(port), receive_buffer_(receive_buffer) {
   // nop
 }
 
@@ -32,6 +33,9 @@ int socket_swarm::connect_one() {
   int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
   if (fd < 0)
     return -1;
+  if (receive_buffer_ > 0)
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &receive_buffer_,
+                 sizeof(receive_buffer_));
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_port = htons(port_);

@@ -13,7 +13,9 @@ namespace p2pchat::test {
 
 class socket_swarm {
 public:
-  explicit socket_swarm(uint16_t port);
+  /// `receive_buffer`, if not 0, sets SO_RCVBUF before connecting (a small
+  /// one makes a client that does not read hold back less).
+  explicit socket_swarm(uint16_t port, int receive_buffer = 0);
   ~socket_swarm();
 
   socket_swarm(const socket_swarm&) = delete;
@@ -44,6 +46,7 @@ private:
   int connect_one();
 
   uint16_t port_;
+  int receive_buffer_;
   std::vector<int> fds_;
   std::vector<bool> closed_;
 };
