@@ -104,7 +104,7 @@ BOOST_AUTO_TEST_CASE(jsonl_nodes_print_events_as_json_lines) {
   BOOST_REQUIRE_MESSAGE(
       a.proc->wait_for(
           line_pattern{R"(\{"event":"menu","text":"1\. B \[127\.0\.0\.1:)" +
-                       std::to_string(b.port) + R"(\] - Connected"\})"},
+                       std::to_string(b.port) + R"(\] - Connected \(unverified\)"\})"},
           default_timeout, mark),
       a.proc->report());
 
