@@ -41,8 +41,9 @@ void check_exit_message(const std::string& word) {
                             << word << "'" << a.report() << b.report());
   BOOST_CHECK_MESSAGE(b->count_lines(line_starting("Message from ")) == 0,
                       "'" << word << "' was delivered as chat" << b.report());
-  BOOST_CHECK_MESSAGE(a.query_shows("1. " + b.display() + " - Not connected"),
-                      "A does not list B as not connected" << a.report());
+  BOOST_CHECK_MESSAGE(
+      a.query_shows("1. " + b.display() + " - Not connected (unverified)"),
+      "A does not list B as not connected" << a.report());
   BOOST_CHECK_MESSAGE(b.query_shows("No active peers."),
                       "B did not forget A" << b.report());
   // Both still work: a new message opens a new connection.
@@ -177,10 +178,10 @@ BOOST_AUTO_TEST_CASE(menu_3_reconnects_a_known_peer) {
                         a.report() << b.report());
   auto mark = a->mark();
   BOOST_REQUIRE(a->send_line("3"));
-  BOOST_REQUIRE_MESSAGE(
-      a->wait_for(exact_line("1. " + b.display() + " - Not connected"),
-                  default_timeout, mark),
-      a.report());
+  BOOST_REQUIRE_MESSAGE(a->wait_for(exact_line("1. " + b.display() +
+                                               " - Not connected (unverified)"),
+                                    default_timeout, mark),
+                        a.report());
   BOOST_REQUIRE(a->send_line("99"));
   BOOST_REQUIRE_MESSAGE(
       a->wait_for(line_starting("Invalid input"), default_timeout, mark),
