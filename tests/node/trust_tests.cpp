@@ -10,6 +10,8 @@
 #include <boost/test/unit_test.hpp>
 
 #include "node/support/node_process.hpp"
+#include "protocol/frame.hpp"
+#include "protocol/signing.hpp"
 
 using namespace p2pchat::test;
 
@@ -38,6 +40,26 @@ struct restartable_node {
   std::unique_ptr<node_process> proc;
   uint16_t port = 0;
 };
+
+/// The raw peer's key: it is the origin of the broadcasts it injects.
+p2pchat::ed25519_secret_key raw_key() {
+  std::array<uint8_t, 32> seed;
+  seed.fill(0x42);
+  return p2pchat::secret_key_from_seed(seed);
+}
+
+p2pchat::broadcast raw_broadcast(uint8_t id, std::string text) {
+  p2pchat::broadcast msg;
+  msg.id.fill(id);
+  msg.origin = p2pchat::id_of(raw_key());
+  msg.origin_name = "raw";
+  msg.origin_port = 4242;
+  msg.sent_at_ms = 1700000000000;
+  msg.hops_left = 16;
+  msg.text = std::move(text);
+  p2pchat::sign_broadcast(msg, raw_key());
+  return msg;
+}
 
 std::string warning_for(const chat_node& x) {
   return "WARNING: " + x.display() + " presents a different key than before";
@@ -136,6 +158,48 @@ BOOST_AUTO_TEST_CASE(a_verified_peer_is_listed_as_verified_after_a_restart) {
                                     R"(Connected \(verified\))"},
                        default_timeout, from),
       a.proc->report());
+}
+
+BOOST_AUTO_TEST_CASE(a_forged_broadcast_is_printed_by_no_node) {
+  // A test peer with valid framing and a valid hello injects broadcasts
+  // into A, which is linked to B: first forged and altered ones, then a
+  // genuine one. Links keep order, so once B shows the genuine one, A has
+  // handled (and dropped) everything before it.
+  node_pair nodes;
+  raw_client raw{nodes.a.port()};
+  BOOST_REQUIRE(raw.connected());
+  std::vector<char> bytes{p2pchat::preamble_v1.begin(),
+                          p2pchat::preamble_v1.end()};
+  p2pchat::hello hi;
+  hi.id = p2pchat::id_of(raw_key());
+  hi.name = "raw";
+  hi.listen_port = 4242;
+  p2pchat::append_frame(hi, bytes);
+  auto forged = raw_broadcast(1, "forged signature");
+  forged.signature[0] ^= 0x01;
+  auto altered = raw_broadcast(2, "original words");
+  altered.text = "words put in my mouth";
+  std::array<uint8_t, 32> other_seed;
+  other_seed.fill(0x43);
+  auto impostor = raw_broadcast(3, "signed by someone else");
+  p2pchat::sign_broadcast(impostor, p2pchat::secret_key_from_seed(other_seed));
+  for (auto* msg : {&forged, &altered, &impostor})
+    p2pchat::append_frame(*msg, bytes);
+  p2pchat::append_frame(raw_broadcast(4, "genuine"), bytes);
+  BOOST_REQUIRE(raw.send(bytes));
+  auto genuine = exact_line("Broadcast from raw [127.0.0.1:4242]: genuine");
+  BOOST_REQUIRE_MESSAGE(nodes.a->wait_for(genuine), nodes.a.report());
+  BOOST_REQUIRE_MESSAGE(nodes.b->wait_for(genuine), nodes.b.report());
+  for (auto* node : {&nodes.a, &nodes.b})
+    BOOST_CHECK_MESSAGE(
+        (*node)->count_lines(line_starting("Broadcast from ")) == 1,
+        node->report());
+  BOOST_CHECK_MESSAGE(
+      nodes.a->count_lines(
+          line_pattern{R"(.*\[warning\] dropping broadcast from 'raw' via )"
+                       R"(raw \[127\.0\.0\.1:4242\]: bad signature.*)"},
+          0, stream::err) == 3,
+      nodes.a.report());
 }
 
 BOOST_AUTO_TEST_SUITE_END()
