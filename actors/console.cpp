@@ -1,5 +1,6 @@
 #include "actors/console.hpp"
 
+#include <algorithm>
 #include <ostream>
 
 #include <caf/send.hpp>
@@ -35,8 +36,13 @@ json peer_json(const peer_view& x) {
               {"host", x.listen.host},
               {"port", x.listen.port},
               {"legacy", x.legacy}};
-  if (!x.legacy)
+  if (!x.legacy) {
     result["id"] = x.id.to_hex();
+    // "unverified", "verified" or "key_changed".
+    auto trust = to_string(x.trust);
+    std::replace(trust.begin(), trust.end(), ' ', '_');
+    result["trust"] = trust;
+  }
   return result;
 }
 
@@ -145,6 +151,24 @@ struct request_visitor {
     self->send(self->state.registry, bcast_atom::value, std::move(x.text));
   }
 
+  void operator()(menu::verify_list_request) {
+    self->request(self->state.registry, caf::infinite, list_atom::value)
+        .then([s = self](const std::vector<peer_view>& peers) {
+          run(s, s->state.menu_.show_verify_candidates(peers));
+          drain_input(s);
+        });
+  }
+
+  void operator()(menu::verify_request& x) {
+    self->send(self->state.registry, verify_atom::value, std::move(x.name),
+               x.id);
+  }
+
+  void operator()(menu::legacy_answer& x) {
+    self->send(self->state.registry, confirm_atom::value, std::move(x.to),
+               x.yes);
+  }
+
   void operator()(menu::quit_request) { quit(self); }
 };
 
@@ -164,6 +188,7 @@ void run(console_ptr self, menu::step step) {
 } // namespace
 
 console_actor::behavior_type console(console_ptr self, console_config cfg) {
+  self->state.menu_ = menu{cfg.self_id};
   self->state.cfg = std::move(cfg);
   return {
       [self](start_atom, registry_actor registry) {
@@ -192,7 +217,8 @@ console_actor::behavior_type console(console_ptr self, console_config cfg) {
                           {"from", peer_json(from)},
                           {"text", text}});
         else
-          render(self, {"Message from " + display_name(from) + ": " + text});
+          render(self, {"Message from " + display_name(from) +
+                        trust_mark(from) + ": " + text});
       },
       [self](bcast_atom, const peer_view& origin, const std::string& text) {
         if (self->state.cfg.jsonl)
@@ -200,20 +226,35 @@ console_actor::behavior_type console(console_ptr self, console_config cfg) {
                           {"from", peer_json(origin)},
                           {"text", text}});
         else
-          render(self,
-                 {"Broadcast from " + display_name(origin) + ": " + text});
+          render(self, {"Broadcast from " + display_name(origin) +
+                        trust_mark(origin) + ": " + text});
       },
       [self](found_atom, const peer_view& peer) {
         if (self->state.cfg.jsonl)
           emit(self, json{{"event", "peer_found"}, {"peer", peer_json(peer)}});
         else
-          render(self, {"New peer found: " + display_name(peer)});
+          render(self,
+                 {"New peer found: " + display_name(peer) + trust_mark(peer)});
+      },
+      [self](keychg_atom, const peer_view& peer) {
+        if (self->state.cfg.jsonl)
+          emit(self, json{{"event", "key_changed"}, {"peer", peer_json(peer)}});
+        else
+          render(self, {"WARNING: " + display_name(peer) +
+                        " presents a different key than before"});
+      },
+      [self](confirm_atom, const peer_view& peer) {
+        auto step = self->state.menu_.ask_legacy(peer);
+        // An empty step: the question waits until the menu is back.
+        if (!step.lines.empty())
+          run(self, std::move(step));
       },
       [self](left_atom, const peer_view& peer) {
         if (self->state.cfg.jsonl)
           emit(self, json{{"event", "peer_left"}, {"peer", peer_json(peer)}});
         else
-          render(self, {display_name(peer) + " disconnected"});
+          render(self,
+                 {display_name(peer) + trust_mark(peer) + " disconnected"});
       },
       [self](notice_atom, const std::string& line) { render(self, {line}); },
       [self](flush_atom) {

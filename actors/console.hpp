@@ -26,6 +26,8 @@ struct console_config {
   /// and event, no menu and no prompts, flushed once the events queued so
   /// far are written rather than after each one.
   bool jsonl = false;
+  /// Our node id: menu 5 shows its fingerprint and safety numbers with it.
+  node_id self_id{};
 };
 
 struct console_state {

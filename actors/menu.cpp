@@ -7,6 +7,7 @@
 
 #include "protocol/address.hpp"
 #include "protocol/errors.hpp"
+#include "protocol/signing.hpp"
 #include "protocol/validation.hpp"
 
 namespace p2pchat {
@@ -43,13 +44,34 @@ std::optional<size_t> parse_index(std::string_view text) {
   return result;
 }
 
+/// What menu 2 says about a peer's key: legacy peers have none.
+std::string status_of(const peer_view& peer) {
+  return peer.legacy ? "legacy, unencrypted" : to_string(peer.trust);
+}
+
 std::string peer_line(size_t index, const peer_view& peer) {
   return std::to_string(index) + ". " + display_name(peer) + " - " +
-         (peer.connected ? "Connected" : "Not connected") +
-         (peer.legacy ? " (legacy)" : "");
+         (peer.connected ? "Connected" : "Not connected") + " (" +
+         status_of(peer) + ")";
+}
+
+/// y/yes or n/no in any case; anything else is neither.
+std::optional<bool> parse_yes_no(std::string_view line) {
+  std::string lower(trim(line));
+  std::transform(lower.begin(), lower.end(), lower.begin(),
+                 [](unsigned char c) { return std::tolower(c); });
+  if (lower == "y" || lower == "yes")
+    return true;
+  if (lower == "n" || lower == "no")
+    return false;
+  return std::nullopt;
 }
 
 } // namespace
+
+menu::menu(node_id self) : self_(self) {
+  // nop
+}
 
 menu::step menu::start() {
   return back_to_menu({});
@@ -63,11 +85,46 @@ menu::step menu::back_to_menu(std::vector<std::string> lines) {
   lines.emplace_back("2. Query active peers");
   lines.emplace_back("3. Connect to active peers");
   lines.emplace_back("4. Broadcast message");
+  lines.emplace_back("5. Verify a peer's key");
   lines.emplace_back("0. Quit");
   state_ = state::choice;
   prompt_ = choice_prompt;
   auto menu_lines = lines.size() - content;
+  if (!legacy_questions_.empty()) {
+    // The question goes before the menu: the menu stays the last lines.
+    std::vector<std::string> question;
+    open_legacy_question(question);
+    lines.insert(lines.begin() + static_cast<ptrdiff_t>(content),
+                 question.begin(), question.end());
+  }
   return step{std::move(lines), {}, menu_lines};
+}
+
+void menu::open_legacy_question(std::vector<std::string>& lines) {
+  auto& peer = legacy_questions_.front();
+  lines.push_back(display_name(peer) +
+                  " (legacy, unencrypted) runs the original app: messages "
+                  "to it travel as plain text that anyone on the way can "
+                  "read or change.");
+  state_ = state::legacy_confirm;
+  prompt_ = "Send unencrypted to " + display_name(peer) + "? (y/n): ";
+}
+
+template <class Yes, class No>
+menu::step menu::yes_no(std::string_view line, Yes on_yes, No on_no) {
+  auto answer = parse_yes_no(line);
+  if (!answer)
+    return step{{"Please answer y or n."}, {}};
+  return *answer ? on_yes() : on_no();
+}
+
+menu::step menu::ask_legacy(const peer_view& peer) {
+  legacy_questions_.push_back(peer);
+  if (state_ != state::choice || legacy_questions_.size() > 1)
+    return step{};
+  step result;
+  open_legacy_question(result.lines);
+  return result;
 }
 
 menu::step menu::back_to_menu_with(request req) {
@@ -109,6 +166,11 @@ menu::step menu::feed(std::string_view line) {
       }
       if (choice == "4")
         return ask(state::broadcast_text, "Enter your broadcast message: ");
+      if (choice == "5") {
+        state_ = state::awaiting_verify_list;
+        prompt_.clear();
+        return step{{}, verify_list_request{}};
+      }
       if (choice == "0") {
         state_ = state::finished;
         prompt_.clear();
@@ -155,8 +217,53 @@ menu::step menu::feed(std::string_view line) {
         chosen.push_back(candidates_[*index - 1]);
       return back_to_menu_with(connect_request{std::move(chosen)});
     }
+    case state::verify_index: {
+      auto index = parse_index(trim(line));
+      if (!index || *index > verify_candidates_.size())
+        return invalid("no such peer");
+      if (*index == 0)
+        return back_to_menu({});
+      verifying_ = verify_candidates_[*index - 1];
+      auto& peer = verifying_;
+      std::vector<std::string> lines{
+          "Fingerprint of " + peer.name + ": " + fingerprint(peer.id),
+          "Safety number with " + peer.name + ": " +
+              safety_number(self_, peer.id),
+          "Compare it with " + peer.name +
+              " over another channel (in person, on the phone): both of "
+              "you must see the same number."};
+      if (peer.trust == trust_status::key_changed)
+        lines.push_back("WARNING: " + display_name(peer) +
+                        " presents a different key than before; verifying "
+                        "it replaces the old one.");
+      state_ = state::verify_confirm;
+      prompt_ = "Mark " + display_name(peer) + " as verified? (y/n): ";
+      return step{std::move(lines), {}};
+    }
+    case state::verify_confirm:
+      return yes_no(
+          line,
+          [this] {
+            return back_to_menu_with(
+                verify_request{verifying_.name, verifying_.id});
+          },
+          [this] { return back_to_menu({"Not verified."}); });
+    case state::legacy_confirm: {
+      auto to = legacy_questions_.front().listen;
+      return yes_no(
+          line,
+          [this, &to] {
+            legacy_questions_.pop_front();
+            return back_to_menu_with(legacy_answer{to, true});
+          },
+          [this, &to] {
+            legacy_questions_.pop_front();
+            return back_to_menu_with(legacy_answer{to, false});
+          });
+    }
     case state::awaiting_peers:
     case state::awaiting_candidates:
+    case state::awaiting_verify_list:
     case state::finished:
       // The console holds input back in these states; ignoring is safe.
       return step{};
@@ -186,6 +293,25 @@ menu::step menu::show_candidates(const std::vector<peer_view>& peers) {
     return back_to_menu({"No peers to connect to."});
   state_ = state::connect_index;
   prompt_ = "Enter the number of the peer to connect to (0 for all): ";
+  return step{std::move(lines), {}};
+}
+
+menu::step menu::show_verify_candidates(const std::vector<peer_view>& peers) {
+  verify_candidates_.clear();
+  std::vector<std::string> lines{"Your fingerprint: " + fingerprint(self_)};
+  for (auto& peer : peers) {
+    // The original app has no key to compare.
+    if (peer.legacy)
+      continue;
+    verify_candidates_.push_back(peer);
+    lines.push_back(peer_line(verify_candidates_.size(), peer));
+  }
+  if (verify_candidates_.empty()) {
+    lines.emplace_back("No peers to verify.");
+    return back_to_menu(std::move(lines));
+  }
+  state_ = state::verify_index;
+  prompt_ = "Enter the number of the peer to verify (0 to go back): ";
   return step{std::move(lines), {}};
 }
 

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <deque>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -35,13 +36,27 @@ public:
   struct broadcast_request {
     std::string text;
   };
+  /// Menu 5: answer with `show_verify_candidates` (all peers).
+  struct verify_list_request {};
+  /// Menu 5, after the user compared the safety number: pin `id` to `name`
+  /// as verified.
+  struct verify_request {
+    std::string name;
+    node_id id;
+  };
+  /// The user's answer to `ask_legacy`: send plain text to `to` or not.
+  struct legacy_answer {
+    peer_address to;
+    bool yes = false;
+  };
   /// Menu 0 or end of input.
   struct quit_request {};
 
   using request =
       std::variant<std::monostate, send_request, disconnect_request,
                    list_request, candidates_request, connect_request,
-                   broadcast_request, quit_request>;
+                   broadcast_request, verify_list_request, verify_request,
+                   legacy_answer, quit_request>;
 
   /// What one input produced.
   struct step {
@@ -53,6 +68,10 @@ public:
     /// machine-readable console leaves out.
     size_t menu_lines = 0;
   };
+
+  /// `self` is our node id: menu 5 shows its fingerprint and computes
+  /// safety numbers with it.
+  explicit menu(node_id self = {});
 
   /// Shows the menu and opens the choice prompt.
   step start();
@@ -66,6 +85,14 @@ public:
   /// Answers a `candidates_request` with the whole peer table.
   step show_candidates(const std::vector<peer_view>& peers);
 
+  /// Answers a `verify_list_request` with the whole peer table.
+  step show_verify_candidates(const std::vector<peer_view>& peers);
+
+  /// The registry holds a first message to the legacy peer `peer`: asks the
+  /// user whether to send it as plain text, now if the menu waits for a
+  /// choice, else as soon as it does.
+  step ask_legacy(const peer_view& peer);
+
   /// Handles end of input: quit, unless already quitting.
   step end_of_input();
 
@@ -76,7 +103,8 @@ public:
   /// True while a request's answer is outstanding: input must wait.
   bool waiting() const noexcept {
     return state_ == state::awaiting_peers ||
-           state_ == state::awaiting_candidates;
+           state_ == state::awaiting_candidates ||
+           state_ == state::awaiting_verify_list;
   }
 
   /// True after quitting.
@@ -90,8 +118,12 @@ private:
     text,
     connect_index,
     broadcast_text,
+    verify_index,
+    verify_confirm,
+    legacy_confirm,
     awaiting_peers,
     awaiting_candidates,
+    awaiting_verify_list,
     finished,
   };
 
@@ -105,11 +137,24 @@ private:
 
   step ask(state next, std::string prompt);
 
+  /// Opens the question about the first legacy peer waiting for one.
+  void open_legacy_question(std::vector<std::string>& lines);
+
+  /// Handles a y/n answer: `on_yes` or `on_no`, else asks again.
+  template <class Yes, class No>
+  step yes_no(std::string_view line, Yes on_yes, No on_no);
+
+  node_id self_;
   state state_ = state::choice;
   std::string prompt_;
   std::string host_;
   uint16_t port_ = 0;
   std::vector<peer_address> candidates_;
+  /// Menu 5's list, and the peer being verified.
+  std::vector<peer_view> verify_candidates_;
+  peer_view verifying_;
+  /// Legacy peers waiting for the user's y/n; the first one is asked.
+  std::deque<peer_view> legacy_questions_;
 };
 
 } // namespace p2pchat

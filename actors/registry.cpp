@@ -2,6 +2,7 @@
 
 #include "actors/registry_internal.hpp"
 #include "protocol/errors.hpp"
+#include "protocol/signing.hpp"
 
 #include <chrono>
 #include <random>
@@ -23,6 +24,12 @@ void close_connection(registry_ptr self, connection_id conn, bye_code code,
   auto i = self->state.connections.find(conn);
   if (i != self->state.connections.end())
     caf::anon_send(i->second, close_atom::value, bye{code, std::move(reason)});
+}
+
+void legacy_send(registry_ptr self, const peer_address& addr,
+                 std::string text) {
+  ++self->state.legacy_in_flight;
+  self->send(self->state.dialer, lsend_atom::value, addr, std::move(text));
 }
 
 } // namespace detail
@@ -119,13 +126,6 @@ void fail_dial(registry_ptr self, const peer_address& addr,
   check_shutdown_done(self);
 }
 
-/// Sends `text` in the original format (a connection of its own).
-void legacy_send(registry_ptr self, const peer_address& addr,
-                 std::string text) {
-  ++self->state.legacy_in_flight;
-  self->send(self->state.dialer, lsend_atom::value, addr, std::move(text));
-}
-
 /// A dialed address accepted our connection but never said a word: the
 /// original app. Sends it what was queued, in its format.
 void switch_to_legacy(registry_ptr self, const peer_address& addr) {
@@ -140,7 +140,7 @@ void switch_to_legacy(registry_ptr self, const peer_address& addr) {
     legacy_send(self, addr, std::string{legacy_hello_text});
   if (auto i = st.outbox.find(addr); i != st.outbox.end()) {
     for (auto& msg : i->second)
-      legacy_send(self, addr, std::move(msg.text));
+      send_to_legacy(self, addr, std::move(msg.text));
     st.outbox.erase(i);
   }
 }
@@ -158,7 +158,7 @@ void on_legacy(registry_ptr self, const legacy_message& msg) {
   if (is_legacy_connect(msg.text)) {
     st.table.set_legacy_connected(msg.sender, true);
     self->send(st.cfg.console, notice_atom::value,
-               display_name(peer) + " connected");
+               display_name(peer) + trust_mark(peer) + " connected");
     return;
   }
   self->send(st.cfg.console, chat_atom::value, peer, msg.text);
@@ -192,18 +192,29 @@ void on_broadcast(registry_ptr self, const caf::actor& conn, broadcast msg) {
   auto from = st.table.peer_of(conn.id());
   if (!from)
     return;
-  if (msg.origin == st.cfg.self_id ||
-      !st.seen.insert(msg.id, st.cfg.now_ms())) {
+  auto now = st.cfg.now_ms();
+  if (msg.origin == st.cfg.self_id || st.seen.contains(msg.id, now)) {
     ++st.broadcast_duplicates;
     return;
   }
+  // Checked before the id counts as seen: a forged copy must not block
+  // the genuine one that may still be on its way.
+  if (!verify_broadcast(msg)) {
+    ++st.broadcast_forgeries;
+    spdlog::warn("dropping broadcast from {} via {}: bad signature (forged "
+                 "or altered on the way)",
+                 quote_untrusted(msg.origin_name), display_name(*from));
+    return;
+  }
+  st.seen.insert(msg.id, now);
   // The first hop names the origin's IP: only it saw the origin's socket.
   if (msg.origin_host.empty())
     msg.origin_host = from->listen.host;
   peer_view origin{msg.origin, msg.origin_name,
                    peer_address{msg.origin_host, msg.origin_port}, false,
                    false};
-  self->send(st.cfg.console, bcast_atom::value, origin, msg.text);
+  self->send(st.cfg.console, bcast_atom::value, with_trust(self, origin),
+             msg.text);
   if (msg.hops_left > 1) {
     --msg.hops_left;
     flood(self, msg, conn.id());
@@ -249,8 +260,10 @@ void on_hello(registry_ptr self, caf::actor conn, const peer_address& remote,
   for (auto dup : outcome.duplicates)
     close_connection(self, dup, bye_code::duplicate_connection,
                      "duplicate connection");
+  auto peer = *st.table.peer_of(conn_id);
+  trust_on_hello(self, peer);
   if (outcome.new_peer)
-    self->send(st.cfg.console, found_atom::value, *st.table.peer_of(conn_id));
+    self->send(st.cfg.console, found_atom::value, with_trust(self, peer));
   if (!dialed.host.empty())
     flush_outbox(self, dialed, msg.id);
   flush_outbox(self, listen, msg.id);
@@ -268,7 +281,8 @@ void on_closed(registry_ptr self, const caf::actor& conn,
   st.connections.erase(conn.id());
   auto outcome = st.table.on_closed(conn.id(), st.cfg.now_ms());
   if (outcome.peer_disconnected) {
-    self->send(st.cfg.console, left_atom::value, outcome.peer);
+    self->send(st.cfg.console, left_atom::value,
+               with_trust(self, outcome.peer));
     schedule_redial(self, outcome.peer.listen);
     discovery_on_disconnect(self, outcome.peer.id);
   }
@@ -313,6 +327,7 @@ registry_actor::behavior_type registry(registry_ptr self, registry_config cfg) {
   st.rng.seed(st.cfg.seed != 0 ? st.cfg.seed : std::random_device{}());
   st.dialer = st.cfg.make_dialer(self);
   self->link_to(st.dialer);
+  load_trust(self);
   start_discovery(self);
   return {
       [self](hello_atom, caf::actor& conn, const peer_address& remote,
@@ -325,7 +340,8 @@ registry_actor::behavior_type registry(registry_ptr self, registry_config cfg) {
           spdlog::debug("dropping chat from an unregistered connection");
           return;
         }
-        self->send(self->state.cfg.console, chat_atom::value, *peer, msg.text);
+        self->send(self->state.cfg.console, chat_atom::value,
+                   with_trust(self, *peer), msg.text);
       },
       [self](bye_atom, const caf::actor& conn, const bye& msg) {
         auto& st = self->state;
@@ -339,7 +355,7 @@ registry_actor::behavior_type registry(registry_ptr self, registry_config cfg) {
         st.table.forget(peer->id);
         st.redial.erase(peer->listen);
         peer->connected = false;
-        self->send(st.cfg.console, left_atom::value, *peer);
+        self->send(st.cfg.console, left_atom::value, with_trust(self, *peer));
       },
       [self](closed_atom, const caf::actor& conn, const peer_address& dialed,
              bool peer_silent, const std::string& reason) {
@@ -358,10 +374,17 @@ registry_actor::behavior_type registry(registry_ptr self, registry_config cfg) {
       },
       [self](bcast_atom, std::string& text) {
         auto& st = self->state;
+        if (!st.cfg.sign) {
+          // Nobody would show an unsigned broadcast.
+          self->send(st.cfg.console, notice_atom::value,
+                     std::string{"Cannot broadcast: no signing key"});
+          return;
+        }
         broadcast msg{st.cfg.make_message_id(), st.cfg.self_id,
                       st.cfg.self_name,         std::string{},
                       st.cfg.self_port,         st.cfg.now_ms(),
                       default_broadcast_hops,   std::move(text)};
+        msg.signature = st.cfg.sign(broadcast_signed_bytes(msg));
         st.seen.insert(msg.id, msg.sent_at_ms);
         flood(self, msg, 0);
         self->send(st.cfg.console, notice_atom::value,
@@ -399,7 +422,7 @@ registry_actor::behavior_type registry(registry_ptr self, registry_config cfg) {
         if (st.shutting_down)
           return;
         if (st.table.is_legacy(addr)) {
-          legacy_send(self, addr, std::move(text));
+          send_to_legacy(self, addr, std::move(text));
           return;
         }
         chat msg{st.cfg.make_message_id(), st.cfg.now_ms(), std::move(text)};
@@ -445,7 +468,18 @@ registry_actor::behavior_type registry(registry_ptr self, registry_config cfg) {
         }
         dial(self, addr);
       },
-      [self](list_atom) { return self->state.table.list(); },
+      [self](list_atom) {
+        auto peers = self->state.table.list();
+        for (auto& peer : peers)
+          peer = with_trust(self, std::move(peer));
+        return peers;
+      },
+      [self](verify_atom, const std::string& name, const node_id& id) {
+        on_verify(self, name, id);
+      },
+      [self](confirm_atom, const peer_address& addr, bool yes) {
+        on_legacy_confirm(self, addr, yes);
+      },
       [self](barrier_atom) {
         // Whatever we passed to the console before is ahead of this.
         return self->delegate(self->state.cfg.console, barrier_atom::value);
@@ -463,6 +497,10 @@ registry_actor::behavior_type registry(registry_ptr self, registry_config cfg) {
           if (st.dialing.count(kvp.first) == 0)
             spdlog::warn("quit: {} message(s) to {} not sent",
                          kvp.second.size(), to_string(kvp.first));
+        for (auto& kvp : st.legacy_held)
+          spdlog::warn("quit: {} message(s) to {} not sent (plain text never "
+                       "confirmed)",
+                       kvp.second.size(), to_string(kvp.first));
         if (st.connections.empty() && st.dialing.empty() &&
             st.legacy_in_flight == 0)
           return done_atom::value;

@@ -16,6 +16,7 @@
 #include "actors/peer_exchange.hpp"
 #include "actors/peer_table.hpp"
 #include "actors/seen_cache.hpp"
+#include "actors/trust_store.hpp"
 #include "actors/types.hpp"
 
 namespace p2pchat {
@@ -32,6 +33,15 @@ struct registry_config {
   std::function<message_id()> make_message_id;
   /// Wall-clock milliseconds since the epoch; injected for tests.
   std::function<int64_t()> now_ms;
+  /// Signs with our node key (the bytes of `broadcast_signed_bytes`): our
+  /// broadcasts carry it. Injected so that the key stays in `main`.
+  std::function<ed25519_signature(const std::vector<uint8_t>&)> sign;
+  /// Where the pinned peer keys live (`DATA_DIR/trust.txt`); empty keeps
+  /// them in memory only.
+  std::string trust_path;
+  /// Sends to peers running the original app without asking first
+  /// (`--allow-legacy`).
+  bool allow_legacy = false;
   /// Seeds the jitter of reconnection delays; 0 picks a random seed.
   uint64_t seed = 0;
   /// Most links held at once, both directions; more inbound ones are
@@ -77,6 +87,16 @@ struct registry_state {
   std::set<peer_address> background_dials;
   /// Peer-list requests both ways.
   peer_exchange exchange{0};
+  /// Trust on first use: the key each name first came with.
+  trust_store trust;
+  /// Node ids whose key change was announced already (once per run).
+  std::set<node_id> key_change_warned;
+  /// Legacy addresses the user agreed to send plain text to.
+  std::set<peer_address> legacy_confirmed;
+  /// Texts for legacy addresses, held until the user answers.
+  std::map<peer_address, std::vector<std::string>> legacy_held;
+  /// Broadcasts dropped for a bad signature (for logs and tests).
+  uint64_t broadcast_forgeries = 0;
   /// Set once quitting: answered when every connection and dial is done.
   bool shutting_down = false;
   caf::typed_response_promise<done_atom> shutdown_done;

@@ -22,6 +22,34 @@ void dial(registry_ptr self, const peer_address& addr);
 void close_connection(registry_ptr self, connection_id conn, bye_code code,
                       std::string reason);
 
+/// Sends `text` in the original format (a connection of its own), without
+/// asking.
+void legacy_send(registry_ptr self, const peer_address& addr, std::string text);
+
+// -- registry_trust.cpp
+// ---------------------------------------------------------
+
+/// Loads the pinned keys; a broken file is reported and the node goes on.
+void load_trust(registry_ptr self);
+
+/// `peer` with its trust status filled in, as the console shows it.
+peer_view with_trust(registry_ptr self, peer_view peer);
+
+/// A hello from `peer` completed: pins a new name's key, or warns (once per
+/// run and key) if the name came with another key before.
+void trust_on_hello(registry_ptr self, const peer_view& peer);
+
+/// The user verified `id` as the key of `name`.
+void on_verify(registry_ptr self, const std::string& name, const node_id& id);
+
+/// A text the user wrote for the legacy peer at `addr`: sent at once if
+/// plain text to it is allowed, else held until the user says so.
+void send_to_legacy(registry_ptr self, const peer_address& addr,
+                    std::string text);
+
+/// The user's answer about sending plain text to `addr`.
+void on_legacy_confirm(registry_ptr self, const peer_address& addr, bool yes);
+
 // -- registry_discovery.cpp
 // -----------------------------------------------------
 

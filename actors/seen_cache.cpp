@@ -19,6 +19,11 @@ bool seen_cache::insert(const message_id& id, int64_t now_ms) {
   return true;
 }
 
+bool seen_cache::contains(const message_id& id, int64_t now_ms) {
+  evict(now_ms);
+  return ids_.count(id) > 0;
+}
+
 void seen_cache::evict(int64_t now_ms) {
   while (!order_.empty() && now_ms - order_.front().seen_at_ms > max_age_ms_) {
     ids_.erase(order_.front().id);

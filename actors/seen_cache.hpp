@@ -25,6 +25,9 @@ public:
   /// Records `id` seen at `now_ms`. Returns false if it was seen already.
   bool insert(const message_id& id, int64_t now_ms);
 
+  /// True if `id` was seen (and is still remembered) at `now_ms`.
+  bool contains(const message_id& id, int64_t now_ms);
+
   /// Number of ids remembered.
   size_t size() const noexcept { return order_.size(); }
 

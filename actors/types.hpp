@@ -27,6 +27,7 @@ using bye_atom = caf::atom_constant<caf::atom("bye")>;
 using chat_atom = caf::atom_constant<caf::atom("chat")>;
 using close_atom = caf::atom_constant<caf::atom("close")>;
 using closed_atom = caf::atom_constant<caf::atom("closed")>;
+using confirm_atom = caf::atom_constant<caf::atom("confirm")>;
 using connect_atom = caf::atom_constant<caf::atom("connect")>;
 using dial_atom = caf::atom_constant<caf::atom("dial")>;
 using dialfail_atom = caf::atom_constant<caf::atom("dialfail")>;
@@ -39,6 +40,7 @@ using getpeers_atom = caf::atom_constant<caf::atom("getpeers")>;
 using hello_atom = caf::atom_constant<caf::atom("hello")>;
 using input_atom = caf::atom_constant<caf::atom("input")>;
 using left_atom = caf::atom_constant<caf::atom("left")>;
+using keychg_atom = caf::atom_constant<caf::atom("keychanged")>;
 using legacy_atom = caf::atom_constant<caf::atom("legacy")>;
 using lsend_atom = caf::atom_constant<caf::atom("lsend")>;
 using lsent_atom = caf::atom_constant<caf::atom("lsent")>;
@@ -52,8 +54,25 @@ using shutdown_atom = caf::atom_constant<caf::atom("shutdown")>;
 using start_atom = caf::atom_constant<caf::atom("start")>;
 using tick_atom = caf::atom_constant<caf::atom("tick")>;
 using timeout_atom = caf::atom_constant<caf::atom("timeout")>;
+using verify_atom = caf::atom_constant<caf::atom("verify")>;
 
 // -- values exchanged between actors -----------------------------------------
+
+/// What trust on first use says about a peer's key (docs/architecture.md,
+/// "Identity and trust").
+enum class trust_status : uint8_t {
+  /// The key its name first came with (or a name met for the first time),
+  /// not compared by the user.
+  unverified,
+  /// The user compared the safety number out of band and confirmed it.
+  verified,
+  /// The name was first seen with another key: an impostor, or the peer
+  /// lost its key. Shown loudly, never merged with the old peer.
+  key_changed,
+};
+
+/// "verified", "unverified" or "key changed".
+std::string to_string(trust_status x);
 
 /// What the console shows of a peer.
 struct peer_view {
@@ -66,16 +85,23 @@ struct peer_view {
   bool connected = false;
   /// Speaks only the original app's plain-text format; `id` is all zeros.
   bool legacy = false;
+  /// Whether its key is the one pinned to its name (ignored for legacy
+  /// peers, which have no key).
+  trust_status trust = trust_status::unverified;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, peer_view& x) {
   return f(caf::meta::type_name("peer_view"), x.id, x.name, x.listen,
-           x.connected, x.legacy);
+           x.connected, x.legacy, x.trust);
 }
 
 /// Renders "NAME [IP:PORT]", the way every console line names a peer.
 std::string display_name(const peer_view& x);
+
+/// What a line about a message from `x` adds after its name: " (key
+/// changed)", " (legacy, unencrypted)", or nothing.
+std::string trust_mark(const peer_view& x);
 
 // -- typed interfaces ---------------------------------------------------------
 
@@ -122,6 +148,12 @@ using registry_actor = caf::typed_actor<
     caf::reacts_to<legacy_atom, peer_address>,
     // Timer: time to dial a lost peer (or bootstrap address) again.
     caf::reacts_to<redial_atom, peer_address>,
+    // The user compared the safety number with the peer's owner: pin this
+    // key to this name as verified.
+    caf::reacts_to<verify_atom, std::string, node_id>,
+    // The user answered whether to send plain text to the legacy peer at
+    // this address (the first time only, unless --allow-legacy).
+    caf::reacts_to<confirm_atom, peer_address, bool>,
     // The console lists the peer table.
     caf::replies_to<list_atom>::with<std::vector<peer_view>>,
     // Quit: say bye to every peer; answers once all connections closed.
@@ -146,6 +178,10 @@ using console_actor = caf::typed_actor<
     caf::reacts_to<found_atom, peer_view>,
     // A peer disconnected or left.
     caf::reacts_to<left_atom, peer_view>,
+    // A known name arrived with another key than before.
+    caf::reacts_to<keychg_atom, peer_view>,
+    // Ask the user before the first plain-text message to a legacy peer.
+    caf::reacts_to<confirm_atom, peer_view>,
     // Any other line for the user (errors, status).
     caf::reacts_to<notice_atom, std::string>,
     // To itself: writes out buffered machine-readable output.

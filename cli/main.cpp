@@ -3,6 +3,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <iostream>
 
 #include <caf/actor_system.hpp>
@@ -23,6 +24,7 @@
 #include "cli/stdin_reader.hpp"
 #include "protocol/errors.hpp"
 #include "protocol/noise_identity.hpp"
+#include "protocol/signing.hpp"
 
 using namespace p2pchat;
 
@@ -57,6 +59,7 @@ int run_node(const node_options& opts, const identity& me,
   console_config console_cfg{&std::cout, isatty(STDOUT_FILENO) == 1,
                              caf::actor_cast<caf::actor>(self)};
   console_cfg.jsonl = opts.output == output_format::jsonl;
+  console_cfg.self_id = me.id;
   auto console = sys.spawn(p2pchat::console, std::move(console_cfg));
   hello local_hello{opts.insecure_plaintext ? plaintext_protocol_version
                                             : protocol_version,
@@ -84,6 +87,13 @@ int run_node(const node_options& opts, const identity& me,
   reg_cfg.max_connections = opts.max_connections;
   reg_cfg.target_peers = opts.target_peers;
   reg_cfg.discovery_interval = opts.discovery_interval;
+  // The secret key stays here; the registry gets a way to sign with it.
+  reg_cfg.sign = [key = me.secret_key](const std::vector<uint8_t>& data) {
+    return sign_bytes(key, data);
+  };
+  reg_cfg.trust_path =
+      (std::filesystem::path{opts.data_dir} / trust_store::file_name).string();
+  reg_cfg.allow_legacy = opts.allow_legacy;
   reg_cfg.console = console;
   reg_cfg.make_dialer = [&](registry_actor registry) {
     dialer_config dial_cfg{make_connection_config(std::move(registry)),

@@ -131,6 +131,16 @@ std::string check_log_level(const std::string& text, std::string& result) {
          " is not one of trace, debug, info, warn, error, critical, off";
 }
 
+std::string check_bool(const std::string& text, bool& result) {
+  if (text == "true" || text == "yes" || text == "1")
+    result = true;
+  else if (text == "false" || text == "no" || text == "0")
+    result = false;
+  else
+    return quote(text) + " is not one of true, false, yes, no, 1, 0";
+  return {};
+}
+
 std::string check_output(const std::string& text, output_format& result) {
   if (text == "text")
     result = output_format::text;
@@ -210,15 +220,19 @@ po::options_description settings_description() {
        "a peer to connect to at start; repeatable")                      //
       ("legacy-peer", text("HOST:PORT"),                                 //
        "a peer known to run the original plain-text app; repeatable")    //
-      ("advertise-host", text("ADDRESS"),                                //
-       "the IP sent to original-app peers as ours (default: the local "  //
-       "address of each connection)")                                    //
-      ("data-dir", text("DIR"),                                          //
-       "where the node key is kept (default "                            //
-       "$XDG_DATA_HOME/p2pchat/NAME, else "                              //
-       "$HOME/.local/share/p2pchat/NAME)")                               //
-      ("log-level", text("LEVEL"),                                       //
-       ("trace, debug, info, warn, error, critical or off (default "     //
+      ("allow-legacy",
+       text("BOOL")->implicit_value(std::vector<std::string>{"true"}, ""),
+       "send plain text to peers running the original app without asking "
+       "first (in a config file: allow-legacy = true)")                 //
+      ("advertise-host", text("ADDRESS"),                               //
+       "the IP sent to original-app peers as ours (default: the local " //
+       "address of each connection)")                                   //
+      ("data-dir", text("DIR"),                                         //
+       "where the node key is kept (default "                           //
+       "$XDG_DATA_HOME/p2pchat/NAME, else "                             //
+       "$HOME/.local/share/p2pchat/NAME)")                              //
+      ("log-level", text("LEVEL"),                                      //
+       ("trace, debug, info, warn, error, critical or off (default "    //
         + defaults.log_level + ")")
            .c_str()) //
       ("output", text("FORMAT"),
@@ -542,6 +556,7 @@ options_result parse_options(int argc, const char* const* argv,
     given.get_all("legacy-peer", check_peer, [&opts](peer_address addr) {
       opts.legacy_peers.emplace_back(std::move(addr));
     });
+    given.get("allow-legacy", check_bool, opts.allow_legacy);
     given.get("advertise-host", check_ip, opts.advertise_host);
     bool has_data_dir = given.get("data-dir", check_path, opts.data_dir);
     given.get("log-level", check_log_level, opts.log_level);

@@ -28,6 +28,8 @@ struct node_options {
   std::vector<peer_address> peers;
   /// Peers known to run the original plain-text app (--legacy-peer).
   std::vector<peer_address> legacy_peers;
+  /// Send to original-app peers without asking first (--allow-legacy).
+  bool allow_legacy = false;
   /// The IP literal claimed in texts to original-app peers; empty: the
   /// local address of each connection.
   std::string advertise_host;

@@ -61,6 +61,8 @@ std::string to_string(ec x) {
       return "nonce exhausted";
     case ec::key_mismatch:
       return "peer key does not match its node id";
+    case ec::trust_store_error:
+      return "cannot load or store the pinned peer keys";
   }
   // A value outside the enum (e.g. a code from a newer build).
   return "unknown error " + std::to_string(static_cast<unsigned>(x));

@@ -67,6 +67,9 @@ enum class ec : uint8_t {
   /// The static key a peer proved in the handshake is not the one of the node
   /// id it claims.
   key_mismatch,
+  /// The file of pinned peer keys (the trust store) cannot be read or
+  /// written, or is corrupt.
+  trust_store_error,
 };
 
 /// Returns the human-readable reason for `x`.

@@ -52,6 +52,7 @@ void write_body(byte_writer& out, const broadcast& x) {
   out.i64(x.sent_at_ms);
   out.u8(x.hops_left);
   out.str_u32(x.text);
+  out.bytes(x.signature.data(), x.signature.size());
 }
 
 void write_body(byte_writer& out, const peers_request& x) {
@@ -140,6 +141,8 @@ caf::error read_body(byte_reader& in, broadcast& x) {
     return truncated("broadcast hop limit");
   if (!in.str_u32(x.text))
     return truncated("broadcast text");
+  if (!in.bytes(x.signature))
+    return truncated("broadcast signature");
   return caf::none;
 }
 

@@ -54,6 +54,9 @@ struct hello {
 /// A 128-bit random message identifier.
 using message_id = std::array<uint8_t, 16>;
 
+/// An Ed25519 signature (libsodium's detached form).
+using ed25519_signature = std::array<uint8_t, 64>;
+
 /// One chat message from the connection's peer to us.
 struct chat {
   message_id id{};
@@ -114,6 +117,10 @@ struct broadcast {
   /// Links it may still cross, including the one it is sent on: 1-255.
   uint8_t hops_left = default_broadcast_hops;
   std::string text;
+  /// The origin's Ed25519 signature over `broadcast_signed_bytes` (see
+  /// protocol/signing.hpp): everything above but `origin_host` and
+  /// `hops_left`, which change on the way.
+  ed25519_signature signature{};
 };
 
 /// Most entries a `peers` message may carry (and a request may ask for).
@@ -186,7 +193,8 @@ typename Inspector::result_type inspect(Inspector& f, pong& x) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, broadcast& x) {
   return f(caf::meta::type_name("broadcast"), x.id, x.origin, x.origin_name,
-           x.origin_host, x.origin_port, x.sent_at_ms, x.hops_left, x.text);
+           x.origin_host, x.origin_port, x.sent_at_ms, x.hops_left, x.text,
+           x.signature);
 }
 
 template <class Inspector>

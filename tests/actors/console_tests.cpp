@@ -94,7 +94,8 @@ BOOST_AUTO_TEST_CASE(query_prints_the_registrys_answer) {
   start();
   output();
   type({"2"});
-  BOOST_CHECK(has(output(), "1. bob [127.0.0.1:6556] - Connected\n"));
+  BOOST_CHECK(
+      has(output(), "1. bob [127.0.0.1:6556] - Connected (unverified)\n"));
 }
 
 BOOST_AUTO_TEST_CASE(input_typed_while_waiting_is_handled_in_order) {
@@ -125,7 +126,8 @@ BOOST_AUTO_TEST_CASE(connect_menu_dials_the_chosen_peer) {
   output();
   type({"3"});
   auto text = output();
-  BOOST_CHECK(has(text, "1. carol [127.0.0.1:6557] - Not connected\n"));
+  BOOST_CHECK(
+      has(text, "1. carol [127.0.0.1:6557] - Not connected (unverified)\n"));
   BOOST_CHECK(!has(text, "bob"));
   type({"1"});
   auto connects = registry.received<connect_atom, peer_address>();
@@ -204,13 +206,13 @@ BOOST_AUTO_TEST_CASE(jsonl_prints_one_object_per_event) {
       "{\"event\":\"chat\",\"from\":{\"name\":\"bob\",\"host\":\"127.0.0.1\","
       "\"port\":6556,\"legacy\":false,\"id\":\"" +
           std::string(64, '0') +
-          "\"},\"text\":\"hi \\\"there\\\"\\t✓\"}\n"
+          "\",\"trust\":\"unverified\"},\"text\":\"hi \\\"there\\\"\\t✓\"}\n"
           "{\"event\":\"broadcast\",\"from\":{\"name\":\"carol\",\"host\":"
           "\"127.0.0.1\",\"port\":6556,\"legacy\":true},\"text\":\"to all\"}\n"
           "{\"event\":\"peer_found\",\"peer\":{\"name\":\"bob\",\"host\":"
           "\"127.0.0.1\",\"port\":6556,\"legacy\":false,\"id\":\"" +
           std::string(64, '0') +
-          "\"}}\n"
+          "\",\"trust\":\"unverified\"}}\n"
           "{\"event\":\"peer_left\",\"peer\":{\"name\":\"carol\",\"host\":"
           "\"127.0.0.1\",\"port\":6556,\"legacy\":true}}\n"
           "{\"event\":\"notice\",\"text\":\"Server listening\"}\n");
@@ -221,7 +223,7 @@ BOOST_AUTO_TEST_CASE(jsonl_prints_menu_answers_without_the_menu) {
   start(false, true);
   type({"2", "7"});
   BOOST_CHECK_EQUAL(output(), "{\"event\":\"menu\",\"text\":\"1. bob "
-                              "[127.0.0.1:6556] - Connected\"}\n"
+                              "[127.0.0.1:6556] - Connected (unverified)\"}\n"
                               "{\"event\":\"menu\",\"text\":\"Invalid "
                               "input\"}\n");
   type({"0"});
@@ -261,6 +263,86 @@ BOOST_AUTO_TEST_CASE(jsonl_flushes_once_per_burst) {
   BOOST_CHECK_EQUAL(lines, 101u);
   BOOST_CHECK(text.find("\"text\":\"99\"}\n{\"event\":\"chat\"") !=
               std::string::npos);
+}
+
+// -- identity and trust
+// ---------------------------------------------------------
+
+BOOST_AUTO_TEST_CASE(a_changed_key_is_a_warning_and_marks_its_messages) {
+  start(false);
+  output();
+  auto eve = bob();
+  eve.trust = trust_status::key_changed;
+  caf::anon_send(con, keychg_atom::value, eve);
+  caf::anon_send(con, chat_atom::value, eve, std::string{"trust me"});
+  caf::anon_send(con, chat_atom::value, bob(), std::string{"unmarked"});
+  run();
+  BOOST_CHECK_EQUAL(output(),
+                    "\nWARNING: bob [127.0.0.1:6556] presents a different key "
+                    "than before\nEnter choice: \n"
+                    "Message from bob [127.0.0.1:6556] (key changed): trust "
+                    "me\nEnter choice: \n"
+                    "Message from bob [127.0.0.1:6556]: unmarked\n"
+                    "Enter choice: ");
+}
+
+BOOST_AUTO_TEST_CASE(legacy_messages_are_marked_unencrypted) {
+  start(false);
+  output();
+  auto old = bob();
+  old.legacy = true;
+  caf::anon_send(con, chat_atom::value, old, std::string{"plain"});
+  run();
+  BOOST_CHECK(has(output(), "Message from bob [127.0.0.1:6556] (legacy, "
+                            "unencrypted): plain\n"));
+}
+
+BOOST_AUTO_TEST_CASE(jsonl_key_change_is_an_event) {
+  start(false, true);
+  auto eve = bob();
+  eve.trust = trust_status::key_changed;
+  caf::anon_send(con, keychg_atom::value, eve);
+  run();
+  BOOST_CHECK_EQUAL(
+      output(),
+      "{\"event\":\"key_changed\",\"peer\":{\"name\":\"bob\",\"host\":"
+      "\"127.0.0.1\",\"port\":6556,\"legacy\":false,\"id\":\"" +
+          std::string(64, '0') + "\",\"trust\":\"key_changed\"}}\n");
+}
+
+BOOST_AUTO_TEST_CASE(the_legacy_question_is_answered_on_the_console) {
+  start(false);
+  output();
+  auto old = bob();
+  old.legacy = true;
+  caf::anon_send(con, confirm_atom::value, old);
+  run();
+  BOOST_CHECK_EQUAL(output(),
+                    "\nbob [127.0.0.1:6556] (legacy, unencrypted) runs the "
+                    "original app: messages to it travel as plain text that "
+                    "anyone on the way can read or change.\nSend unencrypted "
+                    "to bob [127.0.0.1:6556]? (y/n): ");
+  type({"y"});
+  auto answers = registry.received<confirm_atom, peer_address, bool>();
+  BOOST_REQUIRE_EQUAL(answers.size(), 1u);
+  BOOST_CHECK_EQUAL(answers[0].get_as<peer_address>(1).port, 6556);
+  BOOST_CHECK(answers[0].get_as<bool>(2));
+  BOOST_CHECK(has(output(), "Enter choice: "));
+}
+
+BOOST_AUTO_TEST_CASE(menu_5_verifies_the_chosen_peer) {
+  *registry.peers = {bob()};
+  start();
+  output();
+  type({"5"});
+  BOOST_CHECK(
+      has(output(), "1. bob [127.0.0.1:6556] - Connected (unverified)"));
+  type({"1"});
+  BOOST_CHECK(has(output(), "Safety number with bob: "));
+  type({"y"});
+  auto verified = registry.received<verify_atom, std::string, node_id>();
+  BOOST_REQUIRE_EQUAL(verified.size(), 1u);
+  BOOST_CHECK_EQUAL(verified[0].get_as<std::string>(1), "bob");
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -239,6 +239,39 @@ BOOST_AUTO_TEST_CASE(output_formats) {
                           "' is not one of text, jsonl");
 }
 
+BOOST_AUTO_TEST_CASE(allow_legacy_is_a_switch_off_by_default) {
+  auto defaults = parse_with_required({});
+  BOOST_TEST_REQUIRE(defaults.result.run, defaults.err);
+  BOOST_TEST(!defaults.result.options.allow_legacy);
+  auto on = parse_with_required({"--allow-legacy"});
+  BOOST_TEST_REQUIRE(on.result.run, on.err);
+  BOOST_TEST(on.result.options.allow_legacy);
+  // The switch takes no separate value: what follows is the next option.
+  auto then_more = parse_with_required({"--allow-legacy", "--bind", "::1"});
+  BOOST_TEST_REQUIRE(then_more.result.run, then_more.err);
+  BOOST_TEST(then_more.result.options.allow_legacy);
+  BOOST_TEST(then_more.result.options.bind == "::1");
+  for (auto [text, value] : {std::pair{"true", true}, std::pair{"no", false},
+                             std::pair{"1", true}, std::pair{"false", false}}) {
+    auto x = parse_with_required({"--allow-legacy="s + text});
+    BOOST_TEST_REQUIRE(x.result.run, x.err);
+    BOOST_TEST(x.result.options.allow_legacy == value, text);
+  }
+  check_usage_error(parse_with_required({"--allow-legacy=maybe"}),
+                    "p2pchat: --allow-legacy: 'maybe' is not one of true, "
+                    "false, yes, no, 1, 0");
+  check_usage_error(
+      parse_with_required({"--allow-legacy", "--allow-legacy=no"}),
+      "p2pchat: --allow-legacy: given more than once");
+}
+
+BOOST_FIXTURE_TEST_CASE(allow_legacy_in_a_config_file, temp_dir_fixture) {
+  auto path = write("p2pchat.ini", "allow-legacy = true\n");
+  auto x = parse_with_required({"--config", path});
+  BOOST_TEST_REQUIRE(x.result.run, x.err);
+  BOOST_TEST(x.result.options.allow_legacy);
+}
+
 BOOST_AUTO_TEST_CASE(timeouts) {
   auto x = parse_with_required(
       {"--handshake-timeout", "1", "--connect-timeout", "86400000"});

@@ -41,8 +41,9 @@ void check_exit_message(const std::string& word) {
                             << word << "'" << a.report() << b.report());
   BOOST_CHECK_MESSAGE(b->count_lines(line_starting("Message from ")) == 0,
                       "'" << word << "' was delivered as chat" << b.report());
-  BOOST_CHECK_MESSAGE(a.query_shows("1. " + b.display() + " - Not connected"),
-                      "A does not list B as not connected" << a.report());
+  BOOST_CHECK_MESSAGE(
+      a.query_shows("1. " + b.display() + " - Not connected (unverified)"),
+      "A does not list B as not connected" << a.report());
   BOOST_CHECK_MESSAGE(b.query_shows("No active peers."),
                       "B did not forget A" << b.report());
   // Both still work: a new message opens a new connection.
@@ -60,10 +61,12 @@ BOOST_AUTO_TEST_CASE(two_nodes_chat_both_ways) {
   require_delivery(a, b, "hello from A");
   require_delivery(b, a, "hi A, gr\xC3\xBC\xC3\x9F\x65 from B \xE2\x9C\x93");
   require_delivery(a, b, "second message on the same connection");
-  BOOST_CHECK_MESSAGE(a.query_shows("1. " + b.display() + " - Connected"),
-                      a.report());
-  BOOST_CHECK_MESSAGE(b.query_shows("1. " + a.display() + " - Connected"),
-                      b.report());
+  BOOST_CHECK_MESSAGE(
+      a.query_shows("1. " + b.display() + " - Connected (unverified)"),
+      a.report());
+  BOOST_CHECK_MESSAGE(
+      b.query_shows("1. " + a.display() + " - Connected (unverified)"),
+      b.report());
   // One connection per pair: neither side saw the other twice.
   BOOST_CHECK_EQUAL(a->count_lines(line_starting("New peer found: ")), 1u);
   BOOST_CHECK_EQUAL(b->count_lines(line_starting("New peer found: ")), 1u);
@@ -175,10 +178,10 @@ BOOST_AUTO_TEST_CASE(menu_3_reconnects_a_known_peer) {
                         a.report() << b.report());
   auto mark = a->mark();
   BOOST_REQUIRE(a->send_line("3"));
-  BOOST_REQUIRE_MESSAGE(
-      a->wait_for(exact_line("1. " + b.display() + " - Not connected"),
-                  default_timeout, mark),
-      a.report());
+  BOOST_REQUIRE_MESSAGE(a->wait_for(exact_line("1. " + b.display() +
+                                               " - Not connected (unverified)"),
+                                    default_timeout, mark),
+                        a.report());
   BOOST_REQUIRE(a->send_line("99"));
   BOOST_REQUIRE_MESSAGE(
       a->wait_for(line_starting("Invalid input"), default_timeout, mark),
@@ -193,8 +196,9 @@ BOOST_AUTO_TEST_CASE(menu_3_reconnects_a_known_peer) {
   // B's hello may reach A after A's reached B: a message B sends over the
   // new connection arrives after it, so then A must list B as connected.
   require_delivery(b, a, "welcome back");
-  BOOST_CHECK_MESSAGE(a.query_shows("1. " + b.display() + " - Connected"),
-                      a.report());
+  BOOST_CHECK_MESSAGE(
+      a.query_shows("1. " + b.display() + " - Connected (unverified)"),
+      a.report());
 }
 
 BOOST_AUTO_TEST_CASE(invalid_menu_input_is_rejected) {
@@ -226,8 +230,9 @@ BOOST_AUTO_TEST_CASE(invalid_menu_input_is_rejected) {
   // The node still works and nothing was sent by the rejected attempts.
   require_delivery(a, b, "still here");
   BOOST_CHECK_EQUAL(b->count_lines(line_starting("Message from ")), 1u);
-  BOOST_CHECK_MESSAGE(a.query_shows("1. " + b.display() + " - Connected"),
-                      a.report());
+  BOOST_CHECK_MESSAGE(
+      a.query_shows("1. " + b.display() + " - Connected (unverified)"),
+      a.report());
 }
 
 BOOST_AUTO_TEST_SUITE_END()

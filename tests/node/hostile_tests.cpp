@@ -75,8 +75,9 @@ void check_rejected(node_pair& nodes, const std::vector<char>& bytes,
                       "A took the raw client for a peer" << a.report());
   // Only the raw connection was lost: A and B still chat both ways.
   check_chat_both_ways(a, b, "still friends");
-  BOOST_CHECK_MESSAGE(a.query_shows("1. " + b.display() + " - Connected"),
-                      a.report());
+  BOOST_CHECK_MESSAGE(
+      a.query_shows("1. " + b.display() + " - Connected (unverified)"),
+      a.report());
   BOOST_CHECK_MESSAGE(a->count_lines(line_starting(b.display())) == 0 &&
                           b->count_lines(line_starting(a.display())) == 0,
                       "the real peers lost each other" << a.report()
@@ -108,9 +109,9 @@ BOOST_FIXTURE_TEST_CASE(handshake_from_a_test_client_is_accepted,
   auto mark = a->mark();
   BOOST_REQUIRE(a->send_line("2"));
   BOOST_CHECK_MESSAGE(
-      a->wait_for(
-          line_pattern{"[12]\\. " + regex_escape(raw_peer) + " - Connected"},
-          default_timeout, mark),
+      a->wait_for(line_pattern{"[12]\\. " + regex_escape(raw_peer) +
+                               " - Connected \\(unverified\\)"},
+                  default_timeout, mark),
       a.report());
 }
 
@@ -225,8 +226,9 @@ BOOST_AUTO_TEST_CASE(silent_clients_are_closed_after_the_handshake_timeout) {
                                              ": after the timeouts"),
                                   default_timeout, mark),
                       a.report() << b.report());
-  BOOST_CHECK_MESSAGE(a.query_shows("1. " + b.display() + " - Connected"),
-                      a.report());
+  BOOST_CHECK_MESSAGE(
+      a.query_shows("1. " + b.display() + " - Connected (unverified)"),
+      a.report());
 }
 
 BOOST_AUTO_TEST_SUITE_END()

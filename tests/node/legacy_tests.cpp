@@ -23,6 +23,9 @@ milliseconds since(clock_type::time_point start) {
   return std::chrono::duration_cast<milliseconds>(clock_type::now() - start);
 }
 
+/// How every line about a peer running the original app marks it.
+const std::string unencrypted = " (legacy, unencrypted)";
+
 std::string port_text(uint16_t port) {
   return std::to_string(port);
 }
@@ -54,7 +57,7 @@ line_pattern drop_log(uint16_t source_port, const std::string& reason) {
 line_pattern legacy_listing(const legacy_peer& peer, bool connected) {
   return line_pattern{R"(\d+\. \S+ \[)" + regex_escape(peer.address()) +
                       R"(\] - )" + (connected ? "Connected" : "Not connected") +
-                      R"( \(legacy\))"};
+                      R"( \(legacy, unencrypted\))"};
 }
 
 /// Sends `text` from the double to `node` and requires the node to show it
@@ -66,7 +69,8 @@ void require_from_legacy(legacy_peer& from, chat_node& to,
                         "the double could not send to " << to.name()
                                                         << to.report());
   BOOST_REQUIRE_MESSAGE(
-      to->wait_for(exact_line("Message from " + from.display() + ": " + text),
+      to->wait_for(exact_line("Message from " + from.display() + unencrypted +
+                              ": " + text),
                    default_timeout, mark),
       "message from the double not shown" << to.report() << from.report());
 }
@@ -138,15 +142,15 @@ void check_legacy_exit(const std::string& word) {
   chat_node a{"A"};
   legacy_peer old{"old"};
   require_from_legacy(old, a, "about to leave");
-  BOOST_REQUIRE_MESSAGE(
-      a.query_shows("1. " + old.display() + " - Not connected (legacy)"),
-      a.report());
+  BOOST_REQUIRE_MESSAGE(a.query_shows("1. " + old.display() +
+                                      " - Not connected (legacy, unencrypted)"),
+                        a.report());
   auto mark = a->mark();
   BOOST_REQUIRE(old.send(a.port(), word));
-  BOOST_REQUIRE_MESSAGE(a->wait_for(exact_line(old.display() + " disconnected"),
-                                    default_timeout, mark),
-                        "no 'disconnected' after '" << word << "'"
-                                                    << a.report());
+  BOOST_REQUIRE_MESSAGE(
+      a->wait_for(exact_line(old.display() + unencrypted + " disconnected"),
+                  default_timeout, mark),
+      "no 'disconnected' after '" << word << "'" << a.report());
   BOOST_CHECK_MESSAGE(a->count_lines(line_starting("Message from "), mark) == 0,
                       "'" << word << "' was shown as a chat" << a.report());
   BOOST_CHECK_MESSAGE(a.query_shows("No active peers."),
@@ -155,11 +159,12 @@ void check_legacy_exit(const std::string& word) {
   mark = a->mark();
   require_from_legacy(old, a, "back again");
   BOOST_CHECK_MESSAGE(
-      a->wait_for(exact_line("New peer found: " + old.display()),
+      a->wait_for(exact_line("New peer found: " + old.display() + unencrypted),
                   default_timeout, mark),
       a.report());
-  BOOST_CHECK_EQUAL(
-      a->count_lines(exact_line("New peer found: " + old.display())), 2u);
+  BOOST_CHECK_EQUAL(a->count_lines(exact_line(
+                        "New peer found: " + old.display() + unencrypted)),
+                    2u);
   // The node never dialed the double: a legacy peer is never answered.
   BOOST_CHECK_MESSAGE(old.connection_count() == 0, old.report());
 }
@@ -179,24 +184,25 @@ BOOST_AUTO_TEST_CASE(legacy_message_is_shown_and_the_sender_listed_as_legacy) {
   // Name and address come from the text: the double's listening port, not
   // the source port of its connection.
   BOOST_CHECK_MESSAGE(
-      a->wait_for(exact_line("New peer found: " + old.display()),
+      a->wait_for(exact_line("New peer found: " + old.display() + unencrypted),
                   default_timeout, mark),
       a.report());
-  BOOST_CHECK_MESSAGE(
-      a.query_shows("1. " + old.display() + " - Not connected (legacy)"),
-      a.report());
+  BOOST_CHECK_MESSAGE(a.query_shows("1. " + old.display() +
+                                    " - Not connected (legacy, unencrypted)"),
+                      a.report());
   // A second text: the same peer, no second first contact; UTF-8 and
   // spaces in the text arrive as they are.
   require_from_legacy(old, a,
                       "gr\xC3\xBC\xC3\x9F\x65  with  spaces \xE2\x9C\x93");
-  BOOST_CHECK_EQUAL(
-      a->count_lines(exact_line("New peer found: " + old.display())), 1u);
+  BOOST_CHECK_EQUAL(a->count_lines(exact_line(
+                        "New peer found: " + old.display() + unencrypted)),
+                    1u);
   BOOST_CHECK_EQUAL(a->count_lines(line_starting("New peer found: ")), 1u);
   BOOST_CHECK_EQUAL(a->count_lines(line_starting("Message from ")), 2u);
 }
 
 BOOST_AUTO_TEST_CASE(a_legacy_sender_is_answered_in_its_format) {
-  chat_node a{"A"};
+  chat_node a{"A", {"--allow-legacy"}};
   legacy_peer old{"old"};
   require_from_legacy(old, a, "anybody speak plain text?");
   // The node knows the double is legacy from its text: no probe.
@@ -218,17 +224,19 @@ BOOST_AUTO_TEST_CASE(legacy_connect_is_an_event_and_marks_it_connected) {
   legacy_peer old{"old"};
   auto mark = a->mark();
   BOOST_REQUIRE(old.send(a.port(), "connect"));
-  BOOST_REQUIRE_MESSAGE(a->wait_for(exact_line(old.display() + " connected"),
-                                    default_timeout, mark),
-                        a.report());
-  BOOST_CHECK_MESSAGE(
-      a->count_lines(exact_line("New peer found: " + old.display()), mark) == 1,
+  BOOST_REQUIRE_MESSAGE(
+      a->wait_for(exact_line(old.display() + unencrypted + " connected"),
+                  default_timeout, mark),
       a.report());
+  BOOST_CHECK_MESSAGE(a->count_lines(exact_line("New peer found: " +
+                                                old.display() + unencrypted),
+                                     mark) == 1,
+                      a.report());
   BOOST_CHECK_MESSAGE(a->count_lines(line_starting("Message from "), mark) == 0,
                       "'connect' was shown as a chat" << a.report());
-  BOOST_CHECK_MESSAGE(
-      a.query_shows("1. " + old.display() + " - Connected (legacy)"),
-      a.report());
+  BOOST_CHECK_MESSAGE(a.query_shows("1. " + old.display() +
+                                    " - Connected (legacy, unencrypted)"),
+                      a.report());
   // Still a chat partner: its next text shows as a chat.
   require_from_legacy(old, a, "now we are connected");
 }
@@ -238,7 +246,7 @@ BOOST_AUTO_TEST_CASE(legacy_connect_is_an_event_and_marks_it_connected) {
 
 BOOST_AUTO_TEST_CASE(explicit_legacy_peer_gets_one_connection_per_message) {
   legacy_peer old{"old"};
-  chat_node a{"A", {"--legacy-peer", old.address()}};
+  chat_node a{"A", {"--allow-legacy", "--legacy-peer", old.address()}};
   BOOST_CHECK_MESSAGE(a.query_shows(legacy_listing(old, false)), a.report());
   require_to_legacy(a, old, "first message");
   require_to_legacy(a, old, "second message, with  two spaces");
@@ -260,7 +268,8 @@ BOOST_AUTO_TEST_CASE(explicit_legacy_peer_gets_one_connection_per_message) {
 BOOST_AUTO_TEST_CASE(advertise_host_is_the_address_in_the_text) {
   legacy_peer old{"old"};
   chat_node a{"A",
-              {"--legacy-peer", old.address(), "--advertise-host", "10.0.0.7"}};
+              {"--allow-legacy", "--legacy-peer", old.address(),
+               "--advertise-host", "10.0.0.7"}};
   BOOST_REQUIRE(a.send_message(old.port(), "from a claimed address"));
   auto got = old.wait_for_text("from a claimed address");
   BOOST_REQUIRE_MESSAGE(got.has_value(), a.report() << old.report());
@@ -273,7 +282,7 @@ BOOST_AUTO_TEST_CASE(advertise_host_is_the_address_in_the_text) {
 BOOST_AUTO_TEST_CASE(the_original_read_of_1024_bytes_gets_the_whole_text) {
   // Like the original: one read of at most 1024 bytes, then close.
   legacy_peer old{"old", legacy_mode::read_once};
-  chat_node a{"A", {"--legacy-peer", old.address()}};
+  chat_node a{"A", {"--allow-legacy", "--legacy-peer", old.address()}};
   require_to_legacy(a, old, "short enough for one read");
   BOOST_CHECK_MESSAGE(old.connection_count() == 1, old.report());
 }
@@ -282,7 +291,7 @@ BOOST_AUTO_TEST_CASE(detects_a_legacy_peer_that_closes_at_once) {
   // The double reads the probe once and closes, without a byte back. The
   // detection timeout is far beyond every wait: only the close can tell.
   legacy_peer old{"old", legacy_mode::read_once};
-  chat_node a{"A", {"--legacy-detect-timeout", "60000"}};
+  chat_node a{"A", {"--allow-legacy", "--legacy-detect-timeout", "60000"}};
   auto start = clock_type::now();
   BOOST_REQUIRE(a.send_message(old.port(), "first, detected"));
   check_detection(a, old, start);
@@ -293,8 +302,9 @@ BOOST_AUTO_TEST_CASE(detects_a_legacy_peer_that_stays_silent) {
   // after --legacy-detect-timeout.
   constexpr milliseconds detect_timeout{500};
   legacy_peer old{"old", legacy_mode::stay_silent};
-  chat_node a{
-      "A", {"--legacy-detect-timeout", std::to_string(detect_timeout.count())}};
+  chat_node a{"A",
+              {"--allow-legacy", "--legacy-detect-timeout",
+               std::to_string(detect_timeout.count())}};
   auto start = clock_type::now();
   BOOST_REQUIRE(a.send_message(old.port(), "first, detected"));
   BOOST_REQUIRE_MESSAGE(old.wait_for_text("first, detected"),
@@ -317,7 +327,7 @@ BOOST_AUTO_TEST_CASE(detects_a_legacy_peer_that_stays_silent) {
 
 BOOST_AUTO_TEST_CASE(legacy_bootstrap_peer_is_greeted_with_hello) {
   legacy_peer old{"old", legacy_mode::read_once};
-  chat_node a{"A", {"--peer", old.address()}};
+  chat_node a{"A", {"--allow-legacy", "--peer", old.address()}};
   auto got = old.wait_for_text("Hello!");
   BOOST_REQUIRE_MESSAGE(got.has_value(),
                         "no Hello!" << a.report() << old.report());
@@ -334,7 +344,9 @@ BOOST_AUTO_TEST_CASE(legacy_bootstrap_peer_is_greeted_with_hello) {
 
 BOOST_AUTO_TEST_CASE(bootstrap_peer_marked_legacy_is_greeted_without_probe) {
   legacy_peer old{"old"};
-  chat_node a{"A", {"--legacy-peer", old.address(), "--peer", old.address()}};
+  chat_node a{"A",
+              {"--allow-legacy", "--legacy-peer", old.address(), "--peer",
+               old.address()}};
   BOOST_REQUIRE_MESSAGE(old.wait_for_text("Hello!"),
                         "no Hello!" << a.report() << old.report());
   require_to_legacy(a, old, "after the greeting");
@@ -346,7 +358,7 @@ BOOST_AUTO_TEST_CASE(bootstrap_peer_marked_legacy_is_greeted_without_probe) {
 
 BOOST_AUTO_TEST_CASE(too_long_message_to_a_legacy_peer_is_refused) {
   legacy_peer old{"old"};
-  chat_node a{"A", {"--legacy-peer", old.address()}};
+  chat_node a{"A", {"--allow-legacy", "--legacy-peer", old.address()}};
   // The longest text that fits: 1024 bytes with our address and name.
   auto room = 1024 - legacy_text_of(a, "").size();
   require_to_legacy(a, old, std::string(room, 'x'));
@@ -382,6 +394,44 @@ BOOST_AUTO_TEST_CASE(too_long_message_to_a_legacy_peer_is_refused) {
                       "fit"
                           << old.report());
   BOOST_CHECK_EQUAL(a->count_lines(refused), 2u);
+}
+
+BOOST_AUTO_TEST_CASE(first_message_to_a_legacy_peer_asks_before_plain_text) {
+  // No --allow-legacy: the node asks before the first plain text.
+  legacy_peer old{"old"};
+  chat_node a{"A", {"--legacy-peer", old.address()}};
+  auto question =
+      "Send unencrypted to unknown [" + old.address() + "]? (y/n): ";
+  auto mark = a->mark();
+  BOOST_REQUIRE(a.send_message(old.port(), "not this one"));
+  BOOST_REQUIRE_MESSAGE(a->wait_for(question, default_timeout, mark),
+                        a.report());
+  BOOST_CHECK_MESSAGE(
+      a->count_lines(line_starting("unknown [" + old.address() + "]" +
+                                   unencrypted + " runs the original app"),
+                     mark) == 1,
+      a.report());
+  // No: nothing goes out.
+  BOOST_REQUIRE(a->send_line("n"));
+  BOOST_REQUIRE_MESSAGE(
+      a->wait_for(exact_line("Not sent to " + old.address() + " (1 message)"),
+                  default_timeout, mark),
+      a.report());
+  // Asked again next time; yes sends it.
+  mark = a->mark();
+  BOOST_REQUIRE(a.send_message(old.port(), "this one"));
+  BOOST_REQUIRE_MESSAGE(a->wait_for(question, default_timeout, mark),
+                        a.report());
+  BOOST_REQUIRE(a->send_line("y"));
+  BOOST_REQUIRE_MESSAGE(old.wait_for_text("this one"), a.report()
+                                                           << old.report());
+  // Agreed once: no more questions.
+  mark = a->mark();
+  require_to_legacy(a, old, "and this one");
+  BOOST_CHECK_MESSAGE(a->output().find(question, mark) == std::string::npos,
+                      a.report());
+  BOOST_CHECK_EQUAL(old.count_text("not this one"), 0u);
+  BOOST_CHECK_MESSAGE(old.connection_count() == 2, old.report());
 }
 
 BOOST_AUTO_TEST_CASE(quit_sends_exit_to_every_legacy_peer) {
@@ -455,8 +505,9 @@ BOOST_AUTO_TEST_CASE(malformed_legacy_texts_are_dropped_and_harm_nothing) {
   // The p2pchat peer keeps chatting both ways.
   check_chat_both_ways(a, b, "still chatting");
   auto mark = a->mark();
-  BOOST_CHECK_MESSAGE(a.query_shows("1. " + b.display() + " - Connected"),
-                      a.report());
+  BOOST_CHECK_MESSAGE(
+      a.query_shows("1. " + b.display() + " - Connected (unverified)"),
+      a.report());
   BOOST_CHECK_MESSAGE(a->wait_for("Enter choice: ", default_timeout, mark),
                       a.report());
   BOOST_CHECK_MESSAGE(

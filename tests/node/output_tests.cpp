@@ -68,7 +68,7 @@ line_pattern found_line(const jsonl_node& peer) {
   return line_pattern{
       R"(\{"event":"peer_found","peer":\{"name":")" + regex_escape(peer.name) +
       R"(","host":"127\.0\.0\.1","port":)" + std::to_string(peer.port) +
-      R"(,"legacy":false,"id":"[0-9a-f]{64}"\}\})"};
+      R"(,"legacy":false,"id":"[0-9a-f]{64}","trust":"unverified"\}\})"};
 }
 
 } // namespace
@@ -104,7 +104,8 @@ BOOST_AUTO_TEST_CASE(jsonl_nodes_print_events_as_json_lines) {
   BOOST_REQUIRE_MESSAGE(
       a.proc->wait_for(
           line_pattern{R"(\{"event":"menu","text":"1\. B \[127\.0\.0\.1:)" +
-                       std::to_string(b.port) + R"(\] - Connected"\})"},
+                       std::to_string(b.port) +
+                       R"re(\] - Connected \(unverified\)"\})re"},
           default_timeout, mark),
       a.proc->report());
 

@@ -50,13 +50,13 @@ BOOST_AUTO_TEST_CASE(none_is_no_error) {
 
 BOOST_AUTO_TEST_CASE(every_code_has_its_own_reason) {
   std::set<std::string> reasons;
-  for (int i = 1; i <= static_cast<int>(ec::key_mismatch); ++i) {
+  for (int i = 1; i <= static_cast<int>(ec::trust_store_error); ++i) {
     auto reason = to_string(static_cast<ec>(i));
     BOOST_TEST(!reason.empty());
     BOOST_TEST(reason.find("unknown error") == std::string::npos);
     reasons.insert(reason);
   }
-  BOOST_TEST(reasons.size() == static_cast<size_t>(ec::key_mismatch));
+  BOOST_TEST(reasons.size() == static_cast<size_t>(ec::trust_store_error));
 }
 
 BOOST_AUTO_TEST_SUITE_END()

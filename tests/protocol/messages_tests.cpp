@@ -322,7 +322,9 @@ BOOST_AUTO_TEST_CASE(broadcast_golden_bytes_and_round_trip) {
   msg.sent_at_ms = 1;
   msg.hops_left = 16;
   msg.text = "hi";
-  std::vector<char> expected = bytes({0x00, 0x00, 0x00, 0x4e, 0x09});
+  for (size_t i = 0; i < msg.signature.size(); ++i)
+    msg.signature[i] = static_cast<uint8_t>(0xc0 + i);
+  std::vector<char> expected = bytes({0x00, 0x00, 0x00, 0x8e, 0x09});
   expected.insert(expected.end(), 16, static_cast<char>(0xaa)); // id
   expected.insert(expected.end(), 32, static_cast<char>(0x11)); // origin
   for (int x : std::initializer_list<int>{
@@ -333,6 +335,8 @@ BOOST_AUTO_TEST_CASE(broadcast_golden_bytes_and_round_trip) {
            0x10,                                          // hops left
            0,    0,    0,   2,   'h', 'i'})               // text
     expected.push_back(static_cast<char>(x));
+  for (int i = 0; i < 64; ++i) // signature
+    expected.push_back(static_cast<char>(0xc0 + i));
   std::vector<char> out;
   append_frame(msg, out);
   BOOST_TEST(out == expected);
@@ -344,6 +348,11 @@ BOOST_AUTO_TEST_CASE(broadcast_golden_bytes_and_round_trip) {
   BOOST_TEST(back.origin_port == 6555);
   BOOST_TEST(back.hops_left == 16);
   BOOST_TEST(back.text == "hi");
+  BOOST_TEST(back.signature == msg.signature);
+  // The signature is the last field: one byte short is a truncation.
+  auto cut = payload_of(out);
+  cut.pop_back();
+  BOOST_TEST(code_of(decode(cut)) == ec::truncated_message);
 }
 
 BOOST_AUTO_TEST_CASE(invalid_broadcasts_are_rejected) {

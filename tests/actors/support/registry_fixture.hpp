@@ -9,11 +9,24 @@
 
 #include "actors/registry.hpp"
 #include "fixture.hpp"
+#include "protocol/signing.hpp"
 
 namespace p2pchat::test {
 
 /// The `dialed` address of an inbound connection.
 inline const peer_address no_dial{};
+
+/// A deterministic Ed25519 key pair: the seed is 32 bytes of `x`.
+inline ed25519_secret_key test_key(uint8_t x) {
+  std::array<uint8_t, 32> seed;
+  seed.fill(x);
+  return secret_key_from_seed(seed);
+}
+
+/// The node id of `test_key(x)`.
+inline node_id test_key_id(uint8_t x) {
+  return id_of(test_key(x));
+}
 
 struct registry_fixture : fixture {
   /// `tweak` adjusts the registry's configuration before it starts.
@@ -26,6 +39,14 @@ struct registry_fixture : fixture {
     cfg.self_name = "me";
     cfg.self_port = 6555;
     cfg.seed = 1;
+    // A real key, though not the one of `make_id(5)`: tests that check our
+    // own signatures set `self_id` to `test_key_id(5)`.
+    cfg.sign = [](const std::vector<uint8_t>& data) {
+      return sign_bytes(test_key(5), data);
+    };
+    // Most tests are not about the question before plain text; those that
+    // are turn it back on.
+    cfg.allow_legacy = true;
     cfg.console = caf::actor_cast<console_actor>(console.handle);
     cfg.make_dialer = [this](registry_actor) {
       return caf::actor_cast<dialer_actor>(dialer.handle);

@@ -549,14 +549,16 @@ std::string simulation::host_of(size_t i) {
   return "10.0." + std::to_string(i / 254) + "." + std::to_string(i % 254 + 1);
 }
 
-node_id simulation::id_of(size_t i) {
-  node_id result;
-  result.bytes[0] = 0x51;
+ed25519_secret_key simulation::secret_key_of(size_t i) {
+  std::array<uint8_t, 32> seed{};
+  seed[0] = 0x51;
   for (size_t k = 0; k < 8; ++k)
-    result.bytes[1 + k] = static_cast<uint8_t>(i >> (8 * (7 - k)));
-  for (size_t k = 9; k < node_id::size; ++k)
-    result.bytes[k] = static_cast<uint8_t>(i * 31 + k * 7);
-  return result;
+    seed[1 + k] = static_cast<uint8_t>(i >> (8 * (7 - k)));
+  return secret_key_from_seed(seed);
+}
+
+node_id simulation::id_of(size_t i) {
+  return p2pchat::id_of(secret_key_of(i));
 }
 
 sim_node& simulation::add_node() {
@@ -590,6 +592,9 @@ void simulation::start(sim_node& node) {
   conn.ping_interval = opts.ping_interval;
   registry_config reg;
   reg.self_id = node.id;
+  reg.sign = [key = secret_key_of(i)](const std::vector<uint8_t>& data) {
+    return sign_bytes(key, data);
+  };
   reg.self_name = node.name;
   reg.self_port = opts.port;
   reg.console = caf::actor_cast<console_actor>(node.console.handle);

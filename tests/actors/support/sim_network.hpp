@@ -41,6 +41,7 @@
 #include "actors/registry.hpp"
 #include "actors/types.hpp"
 #include "fixture.hpp"
+#include "protocol/signing.hpp"
 
 namespace p2pchat::test {
 
@@ -409,8 +410,11 @@ public:
   /// "10.0.X.Y" for node i: X = i / 254, Y = i % 254 + 1.
   static std::string host_of(size_t i);
 
-  /// The node id of node i: ids order like their indices.
+  /// The node id of node i: the public half of `secret_key_of(i)`.
   static node_id id_of(size_t i);
+
+  /// Node `i`'s key pair (derived from `i`: the same in every run).
+  static ed25519_secret_key secret_key_of(size_t i);
 
   // -- what a user would type -------------------------------------------------
 
