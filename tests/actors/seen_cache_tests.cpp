@@ -25,6 +25,18 @@ BOOST_AUTO_TEST_CASE(an_id_is_new_once) {
   BOOST_CHECK_EQUAL(cache.size(), 2u);
 }
 
+BOOST_AUTO_TEST_CASE(contains_looks_without_remembering) {
+  seen_cache cache{10, 1000};
+  // Looking does not insert: a broadcast checked and found forged leaves
+  // its id free for the genuine copy.
+  BOOST_CHECK(!cache.contains(make_message_id(1), 0));
+  BOOST_CHECK(cache.insert(make_message_id(1), 0));
+  BOOST_CHECK(cache.contains(make_message_id(1), 1000));
+  // Past the age limit it is gone.
+  BOOST_CHECK(!cache.contains(make_message_id(1), 1001));
+  BOOST_CHECK_EQUAL(cache.size(), 0u);
+}
+
 BOOST_AUTO_TEST_CASE(the_oldest_id_leaves_when_full) {
   seen_cache cache{3, 1000000};
   for (uint32_t i = 1; i <= 4; ++i)
