@@ -3,8 +3,8 @@
 #include <chrono>
 #include <deque>
 #include <functional>
-#include <optional>
 #include <map>
+#include <optional>
 #include <random>
 #include <set>
 #include <string>

@@ -118,11 +118,11 @@ int main(int argc, char** argv) {
   }
   bench::result("reached", static_cast<double>(reached));
   bench::result("others", static_cast<double>(nodes - 1));
-  bench::result("messages", static_cast<double>(
-                                sim.net.frames_received(message_type::broadcast) -
-                                total_before));
-  bench::result("duplicates_mean",
-                static_cast<double>(duplicates) / static_cast<double>(nodes - 1));
+  bench::result("messages", static_cast<double>(sim.net.frames_received(
+                                                    message_type::broadcast) -
+                                                total_before));
+  bench::result("duplicates_mean", static_cast<double>(duplicates) /
+                                       static_cast<double>(nodes - 1));
   bench::result("duplicates_max", static_cast<double>(max_duplicates));
   bench::result("max_hops", static_cast<double>(max_hops));
   bench::result("flood_wall_ms", bench::micros(flood_took) / 1000);

@@ -34,8 +34,7 @@ void send_one(uint16_t port, const std::string& text) {
   if (fd < 0 ||
       connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0)
     throw std::runtime_error("connect: " + std::string{strerror(errno)});
-  if (write(fd, text.data(), text.size()) !=
-      static_cast<ssize_t>(text.size()))
+  if (write(fd, text.data(), text.size()) != static_cast<ssize_t>(text.size()))
     throw std::runtime_error("write: " + std::string{strerror(errno)});
   close(fd);
 }
@@ -48,7 +47,9 @@ int main(int argc, char** argv) {
     auto dir = arg(argc, argv, "--dir", "/tmp");
     auto count = std::stoul(arg(argc, argv, "--count", "200000"));
     auto window = std::stoul(arg(argc, argv, "--window", "100"));
-    node_process node{binary, "bench_legacy", dir,
+    node_process node{binary,
+                      "bench_legacy",
+                      dir,
                       {"--max-connections", std::to_string(window + 100)}};
     std::atomic<size_t> shown{0};
     std::thread reader{[&] {

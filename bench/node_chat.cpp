@@ -49,7 +49,9 @@ void throughput(node_process& a, node_process& b, size_t count) {
   for (size_t i = 0; i < count; ++i)
     input += node_process::send_lines(b.port(), text_of(i));
   auto start = bench_clock::now();
-  std::thread writer{[&] { a.process().write(input); }};
+  std::thread writer{[&] {
+    a.process().write(input);
+  }};
   auto deadline = start + 300s;
   size_t i = 0;
   try {

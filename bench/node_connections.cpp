@@ -78,8 +78,9 @@ int main(int argc, char** argv) {
     std::this_thread::sleep_for(500ms);
     auto rss_before = a.process().rss_kib();
     a_watcher watch;
-    std::thread watcher{
-        [&] { watch.run(a.process(), bench_clock::now() + 600s); }};
+    std::thread watcher{[&] {
+      watch.run(a.process(), bench_clock::now() + 600s);
+    }};
     std::vector<peer_session> held;
     held.reserve(count);
     auto start = bench_clock::now();
@@ -110,18 +111,17 @@ int main(int argc, char** argv) {
                static_cast<double>(count));
     result("rss_held_mib", static_cast<double>(rss_after) / 1024);
     // The legitimate peer: a node of its own, connected after the load.
-    node_process b{binary, "bench_legit", dir,
-                   [&] {
+    node_process b{binary, "bench_legit", dir, [&] {
                      auto x = extra;
-                     x.insert(x.end(), {"--peer", "127.0.0.1:" +
-                                                      std::to_string(a.port())});
+                     x.insert(
+                         x.end(),
+                         {"--peer", "127.0.0.1:" + std::to_string(a.port())});
                      return x;
                    }()};
     if (!b.process().wait_for("peer_found", bench_clock::now() + 10s))
       throw std::runtime_error("the legitimate peer did not connect");
     auto sent = bench_clock::now();
-    b.process().write(
-        node_process::send_lines(a.port(), "legitimate message"));
+    b.process().write(node_process::send_lines(a.port(), "legitimate message"));
     auto until = sent + 10s;
     while (!watch.chat_seen && bench_clock::now() < until)
       std::this_thread::sleep_for(100us);

@@ -22,8 +22,8 @@ int main(int argc, char** argv) {
     auto rounds = std::stoul(arg(argc, argv, "--rounds", "10000"));
     auto plain = flag(argc, argv, "--plain");
     node_process node{binary, "bench_ping", dir, session_options(plain)};
-    auto session = peer_session::open(
-        node.port(), random_identity("pinger", 9), plain, 5s);
+    auto session = peer_session::open(node.port(), random_identity("pinger", 9),
+                                      plain, 5s);
     std::vector<double> samples;
     samples.reserve(rounds);
     for (uint64_t i = 0; i < rounds; ++i) {

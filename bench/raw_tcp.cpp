@@ -132,7 +132,9 @@ int throughput(size_t count, size_t per_write) {
   auto [cfd, sfd] = loopback_pair();
   size_t arrived = 0;
   auto start = bench_clock::now();
-  std::thread receiver{[&, fd = sfd] { arrived = receive_messages(fd, count); }};
+  std::thread receiver{[&, fd = sfd] {
+    arrived = receive_messages(fd, count);
+  }};
   std::vector<char> buf(per_write * message_size);
   for (size_t i = 0; i < count; i += per_write) {
     auto n = std::min(per_write, count - i);

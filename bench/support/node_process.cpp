@@ -150,19 +150,10 @@ std::vector<std::string> node_argv(const std::string& binary,
                                    const std::string& name,
                                    const std::string& dir,
                                    const std::vector<std::string>& extra) {
-  std::vector<std::string> result{binary,
-                                  "--name",
-                                  name,
-                                  "--port",
-                                  "0",
-                                  "--bind",
-                                  "127.0.0.1",
-                                  "--output",
-                                  "jsonl",
-                                  "--log-level",
-                                  "warn",
-                                  "--data-dir",
-                                  dir + "/" + name};
+  std::vector<std::string> result{
+      binary,          "--name",   name,    "--port",      "0",    "--bind",
+      "127.0.0.1",     "--output", "jsonl", "--log-level", "warn", "--data-dir",
+      dir + "/" + name};
   result.insert(result.end(), extra.begin(), extra.end());
   return result;
 }

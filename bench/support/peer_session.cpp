@@ -68,8 +68,7 @@ peer_session::peer_session(int fd) : fd_(fd) {
 }
 
 peer_session::peer_session(peer_session&& other) noexcept
-    : fd_(other.fd_),
-      reader_(std::move(other.reader_)),
+    : fd_(other.fd_), reader_(std::move(other.reader_)),
       node_hello_(std::move(other.node_hello_)) {
   other.fd_ = -1;
 }
@@ -90,7 +89,7 @@ peer_session peer_session::open(uint16_t port, const peer_identity& me,
                                 bool plain, std::chrono::milliseconds timeout) {
   // Protocol version 1 is the plaintext protocol; `plain` changes nothing
   // until the node speaks an encrypted one.
-  (void) plain;
+  (void)plain;
   peer_session result{connect_loopback(port)};
   std::vector<char> out(preamble_v1.begin(), preamble_v1.end());
   append_frame(hello{protocol_version, me.id, me.name, me.listen_port, 0}, out);
@@ -112,7 +111,8 @@ void peer_session::send(const message& msg) {
   send_all(fd_, out.data(), out.size());
 }
 
-std::optional<message> peer_session::receive(std::chrono::milliseconds timeout) {
+std::optional<message>
+peer_session::receive(std::chrono::milliseconds timeout) {
   auto deadline = std::chrono::steady_clock::now() + timeout;
   for (;;) {
     auto frame = reader_.next();
