@@ -238,11 +238,12 @@ set style fill solid 0.8 border -1
 set boxwidth 0.8
 set logscale y
 set grid ytics
-set xtics rotate by -30
+set xtics rotate by -30 offset -1,0
 set title "throughput, 100-byte messages (msgs/s, log scale)"
 plot "{d}/thr.dat" using 2:xtic(1) notitle lc rgb "#4477aa"
 set title "round trip (microseconds, log scale)"
 set style histogram clustered gap 1
+set key top left reverse Left
 plot "{d}/lat.dat" using 2:xtic(1) title "p50" lc rgb "#66aa55", \\
      "" using 3 title "p99" lc rgb "#cc6677"
 unset multiplot
