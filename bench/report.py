@@ -182,7 +182,7 @@ header = [
     f"Machine: {model}, {cpus} CPUs (nproc), Linux {kernel}.",
     f"Run: {when}, {args.runs} runs of each figure"
     f"{' (--quick)' if args.quick else ''}, {args.seconds} s in all; "
-    f"load average at the end {args.load}.",
+    f"load average (1, 5, 15 minutes) {args.load}.",
     f"Sizes: {args.sizes}.",
 ]
 
