@@ -17,20 +17,44 @@ std::string who(connection_broker* self) {
   return st.peer_name.empty() ? addr : st.peer_name + " (" + addr + ")";
 }
 
-void write(connection_broker* self, const message& msg) {
-  append_frame(msg, self->wr_buf(self->state.hdl));
-  self->flush(self->state.hdl);
+void finish(connection_broker* self, const std::string& reason);
+
+/// The protocol version this connection speaks.
+uint8_t version_of(const connection_state& st) {
+  return st.cfg.insecure_plaintext ? plaintext_protocol_version
+                                   : protocol_version;
 }
 
-void finish(connection_broker* self, const std::string& reason);
+/// Frames `msg` (sealed, in a session) into the write buffer. Returns false
+/// if the session cannot seal it any more; the connection is closed then.
+bool write(connection_broker* self, const message& msg) {
+  auto& st = self->state;
+  auto& buf = self->wr_buf(st.hdl);
+  if (!st.session) {
+    append_frame(msg, buf);
+  } else if (auto err = st.session->seal(msg, buf)) {
+    spdlog::warn("closing connection to {}: {}", who(self), describe(err));
+    finish(self, describe(err));
+    return false;
+  }
+  self->flush(st.hdl);
+  return true;
+}
+
+/// True if the peer can read what we send: in plaintext mode once the
+/// preamble is settled, in a session once its keys are set.
+bool peer_can_read(const connection_state& st) {
+  if (st.phase == connection_phase::awaiting_preamble)
+    return false;
+  return !st.session || st.session->established();
+}
 
 /// Writes `msg` unless the peer left too much unread; then drops the peer.
 /// Returns whether the connection still sends.
 bool write_bounded(connection_broker* self, const message& msg) {
   auto& st = self->state;
-  if (st.phase != connection_phase::established)
+  if (st.phase != connection_phase::established || !write(self, msg))
     return false;
-  write(self, msg);
   // What CAF could not hand to the socket yet: the peer does not read.
   auto unsent = self->wr_buf(st.hdl).size();
   if (unsent <= st.cfg.max_send_buffer)
@@ -90,8 +114,10 @@ void close_with(connection_broker* self, bye_code code,
     finish(self, reason);
     return;
   }
-  if (st.phase != connection_phase::awaiting_preamble)
-    write(self, bye{code, reason.substr(0, max_bye_reason_bytes)});
+  // In a handshake nothing can be sealed yet: the connection just closes.
+  if (peer_can_read(st) &&
+      !write(self, bye{code, reason.substr(0, max_bye_reason_bytes)}))
+    return;
   if (code == bye_code::duplicate_connection &&
       st.phase == connection_phase::established) {
     // The peer may have chats in flight on this link: read them first.
@@ -109,16 +135,9 @@ void reject(connection_broker* self, const caf::error& err) {
   close_with(self, bye_code::protocol_error, reason);
 }
 
+/// The peer's hello arrived (and, in a session, proved its node id).
 void on_hello(connection_broker* self, hello& msg) {
   auto& st = self->state;
-  if (msg.version != protocol_version) {
-    auto reason =
-        "peer speaks protocol version " + std::to_string(msg.version) +
-        ", this node requires version " + std::to_string(protocol_version);
-    spdlog::warn("closing connection to {}: {}", who(self), reason);
-    close_with(self, bye_code::unsupported_version, reason);
-    return;
-  }
   st.peer_name = msg.name;
   st.phase = connection_phase::established;
   self->delayed_send(self, st.cfg.ping_interval, tick_atom::value);
@@ -130,11 +149,26 @@ void on_hello(connection_broker* self, hello& msg) {
 void on_message(connection_broker* self, message& msg) {
   auto& st = self->state;
   if (st.phase == connection_phase::awaiting_hello) {
-    if (auto x = std::get_if<hello>(&msg))
-      on_hello(self, *x);
-    else
+    // Plaintext mode only: a session's hellos travel in its handshake.
+    auto x = std::get_if<hello>(&msg);
+    auto refusal = std::get_if<bye>(&msg);
+    if (refusal != nullptr) {
+      auto reason = "peer refused the handshake: " + refusal->reason;
+      spdlog::warn("closing connection to {}: {}", who(self), reason);
+      finish(self, reason);
+    } else if (x == nullptr) {
       reject(self,
              make_error(ec::unexpected_message, "first message must be hello"));
+    } else if (x->version != plaintext_protocol_version) {
+      auto reason = "peer speaks protocol version " +
+                    std::to_string(x->version) +
+                    ", this node requires version " +
+                    std::to_string(plaintext_protocol_version);
+      spdlog::warn("closing connection to {}: {}", who(self), reason);
+      close_with(self, bye_code::unsupported_version, reason);
+    } else {
+      on_hello(self, *x);
+    }
     return;
   }
   if (auto x = std::get_if<chat>(&msg)) {
@@ -169,6 +203,39 @@ void on_message(connection_broker* self, message& msg) {
 }
 
 void process_frames(connection_broker* self);
+
+/// A handshake that cannot go on: nothing can be sealed for the peer yet, so
+/// the connection just closes. A node that does not speak our version
+/// answers our first message with a bye in clear frames; name its reason
+/// (without ever taking anything else from it).
+void handshake_failed(connection_broker* self, const caf::error& err,
+                      const char* data, size_t size) {
+  auto clear = decode_payload(data, size);
+  auto refusal = clear ? std::get_if<bye>(&*clear) : nullptr;
+  std::string reason;
+  if (refusal != nullptr && refusal->code == bye_code::unsupported_version)
+    // Decoding validated the text: no control characters.
+    reason = "peer refused the handshake: " + refusal->reason;
+  else
+    reason = describe(err);
+  spdlog::warn("closing connection to {}: {}", who(self), reason);
+  finish(self, reason);
+}
+
+/// Hands one handshake message to the session and sends its answer. Returns
+/// false once the connection closes.
+bool handshake_step(connection_broker* self, const char* data, size_t size) {
+  auto& st = self->state;
+  auto peer = st.session->read_handshake(data, size, self->wr_buf(st.hdl));
+  if (!peer) {
+    handshake_failed(self, peer.error(), data, size);
+    return false;
+  }
+  self->flush(st.hdl);
+  if (*peer)
+    on_hello(self, **peer);
+  return st.phase != connection_phase::closing;
+}
 
 /// Reading resumes after a pause. CAF 0.17.6 removes a halted socket from
 /// its loop only at the end of the multiplexer's cycle, and re-adding it
@@ -240,7 +307,13 @@ void process_frames(connection_broker* self) {
     }
     if (frame.data == nullptr)
       return;
-    auto msg = decode_payload(frame.data, frame.size);
+    if (st.session && !st.session->established()) {
+      if (!handshake_step(self, frame.data, frame.size))
+        return;
+      continue;
+    }
+    auto msg = st.session ? st.session->open(frame.data, frame.size)
+                          : decode_payload(frame.data, frame.size);
     if (!msg) {
       if (code_of(msg.error()) == ec::unknown_message_type) {
         // A newer peer may send types we do not know yet.
@@ -261,12 +334,18 @@ size_t consume_preamble(connection_broker* self, const char* data,
   auto& st = self->state;
   auto used = std::min(size, preamble_size - st.preamble.size());
   st.preamble.append(data, used);
-  switch (check_preamble(st.preamble.data(), st.preamble.size())) {
+  switch (
+      check_preamble(st.preamble.data(), st.preamble.size(), version_of(st))) {
     case preamble_status::incomplete:
       break;
     case preamble_status::ok:
       st.phase = connection_phase::awaiting_hello;
-      write(self, st.cfg.local_hello);
+      if (st.cfg.insecure_plaintext)
+        write(self, st.cfg.local_hello);
+      else
+        // The initiator's first handshake message comes next.
+        st.session.emplace(noise_role::responder, *st.cfg.static_key,
+                           st.cfg.local_hello, st.cfg.limits);
       break;
     case preamble_status::legacy_text:
       // The original app: its whole text arrives, then it closes.
@@ -277,11 +356,14 @@ size_t consume_preamble(connection_broker* self, const char* data,
       auto reason = "peer speaks protocol version " +
                     std::to_string(static_cast<uint8_t>(st.preamble.back())) +
                     ", this node requires version " +
-                    std::to_string(protocol_version);
+                    std::to_string(version_of(st));
       spdlog::warn("closing connection from {}: {}", who(self), reason);
-      // Framing is the same in every version, so the peer can read why.
-      st.phase = connection_phase::awaiting_hello;
-      close_with(self, bye_code::unsupported_version, reason);
+      // Framing is the same in every version, so the peer can read why; the
+      // bye is in clear, as nothing else will ever be.
+      append_frame(bye{bye_code::unsupported_version, reason},
+                   self->wr_buf(st.hdl));
+      self->flush(st.hdl);
+      finish(self, reason);
       break;
     }
     case preamble_status::invalid:
@@ -354,8 +436,20 @@ caf::behavior connection(connection_broker* self,
   } else {
     st.phase = connection_phase::awaiting_hello;
     auto& buf = self->wr_buf(hdl);
-    buf.insert(buf.end(), preamble_v1.begin(), preamble_v1.end());
-    write(self, st.cfg.local_hello);
+    if (st.cfg.insecure_plaintext) {
+      buf.insert(buf.end(), preamble_v1.begin(), preamble_v1.end());
+      write(self, st.cfg.local_hello);
+    } else {
+      st.session.emplace(noise_role::initiator, *st.cfg.static_key,
+                         st.cfg.local_hello, st.cfg.limits);
+      if (auto err = st.session->start(buf)) {
+        spdlog::error("cannot start a handshake with {}: {}", who(self),
+                      describe(err));
+        finish(self, describe(err));
+      } else {
+        self->flush(hdl);
+      }
+    }
   }
   // A dialed peer that keeps silent is likely the original app, which never
   // answers: give up on it sooner.
@@ -417,8 +511,8 @@ caf::behavior connection(connection_broker* self,
           finish(self, "peer silent");
           return;
         }
-        if (silent > 0)
-          write(self, ping{st.next_ping++});
+        if (silent > 0 && !write(self, ping{st.next_ping++}))
+          return;
         self->delayed_send(self, st.cfg.ping_interval, tick_atom::value);
       },
       [self](resume_atom) {

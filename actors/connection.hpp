@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -11,15 +12,25 @@
 
 #include "actors/types.hpp"
 #include "protocol/frame.hpp"
+#include "protocol/session.hpp"
 
 namespace p2pchat {
 
 /// What every connection needs to know, whichever side opened it.
 struct connection_config {
   registry_actor registry;
-  /// Our hello, sent right after the preamble (outbound) or after checking
-  /// the peer's preamble (inbound).
+  /// Our hello: the payload of our handshake message (protocol version 2),
+  /// or, in plaintext mode, the first frame we send.
   hello local_hello;
+  /// The node's Noise static key pair (from its Ed25519 identity), shared by
+  /// all connections; read-only.
+  std::shared_ptr<const noise::keypair> static_key;
+  /// Speak protocol version 1, frames in clear, with peers that do so too
+  /// (`--insecure-plaintext`, for benchmarks). Off: every connection is a
+  /// Noise session and a version-1 peer is refused.
+  bool insecure_plaintext = false;
+  /// Rekey interval and message limit of each session.
+  session_limits limits;
   uint32_t max_frame_size = default_max_frame_size;
   /// Time allowed for an accepted connection's preamble and hello.
   std::chrono::milliseconds handshake_timeout{10000};
@@ -49,7 +60,8 @@ struct connection_config {
 enum class connection_phase {
   /// Inbound: waiting for the 4-byte preamble.
   awaiting_preamble,
-  /// Waiting for the peer's hello.
+  /// The handshake runs: Noise messages carrying the hellos (or, in
+  /// plaintext mode, waiting for the peer's hello).
   awaiting_hello,
   /// Inbound in the original app's format: collecting its one text until
   /// the sender closes.
@@ -69,6 +81,9 @@ struct connection_state {
   caf::io::connection_handle hdl;
   connection_phase phase = connection_phase::awaiting_hello;
   frame_reader reader;
+  /// The Noise session; empty in plaintext mode (and before an inbound
+  /// connection's preamble arrived).
+  std::optional<secure_session> session;
   /// Bytes of the preamble received so far (inbound only).
   std::string preamble;
   /// The socket's remote address (normalized IP, source port).
@@ -110,8 +125,9 @@ constexpr size_t min_read_size = 4096;
 constexpr size_t max_read_size = 65536;
 
 /// The broker that owns one TCP connection (either direction): checks the
-/// preamble, exchanges hellos, cuts frames, decodes and validates messages,
-/// reports them to the registry, and writes what the registry sends.
+/// preamble, runs the Noise handshake that carries both hellos, cuts frames,
+/// decrypts, decodes and validates messages, reports them to the registry,
+/// and seals and writes what the registry sends.
 /// Understands: (send_atom, chat), answered with an error once the link no
 /// longer sends, so the registry can send the chat elsewhere;
 /// (send_atom, broadcast); and (close_atom, bye).

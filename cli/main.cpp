@@ -22,6 +22,7 @@
 #include "cli/options.hpp"
 #include "cli/stdin_reader.hpp"
 #include "protocol/errors.hpp"
+#include "protocol/noise_identity.hpp"
 
 using namespace p2pchat;
 
@@ -57,11 +58,17 @@ int run_node(const node_options& opts, const identity& me,
                              caf::actor_cast<caf::actor>(self)};
   console_cfg.jsonl = opts.output == output_format::jsonl;
   auto console = sys.spawn(p2pchat::console, std::move(console_cfg));
-  hello local_hello{protocol_version, me.id, opts.name, sock.port, 0};
+  hello local_hello{opts.insecure_plaintext ? plaintext_protocol_version
+                                            : protocol_version,
+                    me.id, opts.name, sock.port, 0};
+  auto static_key = std::make_shared<const noise::keypair>(
+      noise_static_keypair(me.secret_key));
   auto make_connection_config = [&](registry_actor registry) {
     connection_config result;
     result.registry = std::move(registry);
     result.local_hello = local_hello;
+    result.static_key = static_key;
+    result.insecure_plaintext = opts.insecure_plaintext;
     result.handshake_timeout = opts.handshake_timeout;
     result.legacy_detect_timeout = opts.legacy_detect_timeout;
     result.legacy_read_timeout = opts.legacy_read_timeout;
@@ -92,6 +99,10 @@ int run_node(const node_options& opts, const identity& me,
                  std::to_string(sock.port));
   self->send(console, notice_atom::value,
              "Node " + opts.name + ", id " + me.id.short_hex());
+  if (opts.insecure_plaintext)
+    self->send(console, notice_atom::value,
+               std::string{"WARNING: --insecure-plaintext: everything this "
+                           "node sends travels in clear, unauthenticated"});
   self->send(console, start_atom::value, reg);
   for (auto& peer : opts.legacy_peers)
     self->send(reg, legacy_atom::value, peer);

@@ -283,6 +283,10 @@ po::options_description command_line_description() {
       ("config", text("FILE"),                                       //
        "read options from FILE, one 'option = value' per line; the " //
        "command line wins, and its --peer replace the file's")       //
+      ("insecure-plaintext",                                         //
+       "talk to peers in clear (protocol version 1), only to nodes " //
+       "started with it too: for measuring what encryption costs, "  //
+       "never for chatting")                                         //
       ("help", "print this help and exit")                           //
       ("version", "print the version and exit");
   return desc;
@@ -523,6 +527,7 @@ options_result parse_options(int argc, const char* const* argv,
       out << "p2pchat " P2PCHAT_VERSION "\n";
       return result;
     }
+    opts.insecure_plaintext = command_line.count("insecure-plaintext") > 0;
     std::string config_path;
     po::variables_map file;
     if (settings{command_line}.get("config", check_path, config_path))

@@ -56,6 +56,9 @@ struct node_options {
   size_t target_peers = 8;
   /// How often to ask peers for peers (and to answer one peer at most).
   std::chrono::milliseconds discovery_interval{60000};
+  /// Protocol version 1 in clear instead of Noise sessions, with peers that
+  /// run so too (command line only; for benchmarks).
+  bool insecure_plaintext = false;
   /// How long an outgoing TCP connect may take (1 ms to 1 day).
   std::chrono::milliseconds connect_timeout{5000};
 };

@@ -8,7 +8,7 @@
 
 namespace p2pchat {
 
-preamble_status check_preamble(const char* data, size_t size) {
+preamble_status check_preamble(const char* data, size_t size, uint8_t version) {
   if (size == 0)
     return preamble_status::incomplete;
   if (data[0] != 0)
@@ -19,7 +19,7 @@ preamble_status check_preamble(const char* data, size_t size) {
     return preamble_status::invalid;
   if (size < preamble_size)
     return preamble_status::incomplete;
-  return data[preamble_size - 1] == preamble_v1.back()
+  return static_cast<uint8_t>(data[preamble_size - 1]) == version
              ? preamble_status::ok
              : preamble_status::unsupported_version;
 }

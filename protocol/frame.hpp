@@ -12,9 +12,16 @@
 
 namespace p2pchat {
 
-/// The side that connects sends these 4 bytes first. The zero first byte can
-/// never start the original app's text format.
-constexpr std::array<char, 4> preamble_v1 = {0x00, 'P', 'C', 0x01};
+/// The 4 bytes the side that connects sends first, naming the protocol
+/// `version` it speaks. The zero first byte can never start the original
+/// app's text format.
+constexpr std::array<char, 4> preamble_of(uint8_t version) {
+  return {0x00, 'P', 'C', static_cast<char>(version)};
+}
+/// Version 1: frames in clear (only between nodes that both run with
+/// `--insecure-plaintext`). Version 2: a Noise session (protocol/session.hpp).
+constexpr std::array<char, 4> preamble_v1 = preamble_of(1);
+constexpr std::array<char, 4> preamble_v2 = preamble_of(2);
 constexpr size_t preamble_size = preamble_v1.size();
 
 /// Size of the big-endian length prefix of each frame.
@@ -27,7 +34,7 @@ constexpr uint32_t default_max_frame_size = 64 * 1024;
 enum class preamble_status {
   /// Fewer than 4 bytes so far, all consistent with our preamble.
   incomplete,
-  /// Our preamble with a version we speak.
+  /// Our preamble with the version we speak.
   ok,
   /// The first byte is not zero: the original app's text format.
   legacy_text,
@@ -37,8 +44,9 @@ enum class preamble_status {
   invalid,
 };
 
-/// Classifies the first `size` bytes of an accepted connection.
-preamble_status check_preamble(const char* data, size_t size);
+/// Classifies the first `size` bytes of an accepted connection, for a node
+/// that speaks protocol `version`.
+preamble_status check_preamble(const char* data, size_t size, uint8_t version);
 
 /// Appends the frame for `msg` (length prefix + payload) to `out`.
 void append_frame(const message& msg, std::vector<char>& out);

@@ -13,8 +13,14 @@
 
 namespace p2pchat {
 
-/// The protocol version this build speaks (the last preamble byte).
-constexpr uint8_t protocol_version = 1;
+/// The protocol version this build speaks (the last preamble byte): a Noise
+/// session carries every message (protocol/session.hpp).
+constexpr uint8_t protocol_version = 2;
+
+/// The same messages in clear frames, without a handshake: only between two
+/// nodes that both run with `--insecure-plaintext` (benchmarks measure what
+/// encryption costs with it). Never negotiated, never a fallback.
+constexpr uint8_t plaintext_protocol_version = 1;
 
 /// Bounds enforced when decoding and when the user types input.
 constexpr size_t max_name_chars = 32;

@@ -104,31 +104,50 @@ caf::error cipher_state::check_usable(size_t size, size_t max_size) const {
 caf::expected<std::vector<char>>
 cipher_state::encrypt(caf::span<const char> ad,
                       caf::span<const char> plaintext) {
-  if (auto err = check_usable(plaintext.size(), noise_max_plaintext))
+  std::vector<char> out;
+  if (auto err = encrypt_append(ad, plaintext, out))
     return err;
-  std::vector<char> out(plaintext.size() + tag_len);
-  noise::encrypt(k_, n_, as_bytes(ad), as_bytes(plaintext),
-                 reinterpret_cast<uint8_t*>(out.data()));
-  ++n_;
   return out;
 }
 
 caf::expected<std::vector<char>>
 cipher_state::decrypt(caf::span<const char> ad,
                       caf::span<const char> ciphertext) {
+  std::vector<char> out;
+  if (auto err = decrypt_into(ad, ciphertext, out))
+    return err;
+  return out;
+}
+
+caf::error cipher_state::encrypt_append(caf::span<const char> ad,
+                                        caf::span<const char> plaintext,
+                                        std::vector<char>& out) {
+  if (auto err = check_usable(plaintext.size(), noise_max_plaintext))
+    return err;
+  auto start = out.size();
+  out.resize(start + plaintext.size() + tag_len);
+  noise::encrypt(k_, n_, as_bytes(ad), as_bytes(plaintext),
+                 reinterpret_cast<uint8_t*>(out.data() + start));
+  ++n_;
+  return caf::none;
+}
+
+caf::error cipher_state::decrypt_into(caf::span<const char> ad,
+                                      caf::span<const char> ciphertext,
+                                      std::vector<char>& out) {
   if (auto err = check_usable(ciphertext.size(), max_message_size))
     return err;
   if (ciphertext.size() < tag_len)
     return make_error(ec::decrypt_failed, std::to_string(ciphertext.size()) +
                                               " bytes, shorter than a tag");
-  std::vector<char> out(ciphertext.size() - tag_len);
+  out.resize(ciphertext.size() - tag_len);
   if (!noise::decrypt(k_, n_, as_bytes(ad), as_bytes(ciphertext),
                       reinterpret_cast<uint8_t*>(out.data())))
     return make_error(ec::decrypt_failed, "the message for nonce " +
                                               std::to_string(n_) +
                                               " does not authenticate");
   ++n_;
-  return out;
+  return caf::none;
 }
 
 void cipher_state::rekey() {

@@ -76,6 +76,19 @@ public:
   caf::expected<std::vector<char>> decrypt(caf::span<const char> ad,
                                            caf::span<const char> ciphertext);
 
+  /// As `encrypt`, but appends the ciphertext and tag to `out`, so that a
+  /// caller sealing many messages reuses one buffer. On failure `out` is
+  /// unchanged.
+  caf::error encrypt_append(caf::span<const char> ad,
+                            caf::span<const char> plaintext,
+                            std::vector<char>& out);
+
+  /// As `decrypt`, but the plaintext replaces the contents of `out` (keeping
+  /// its capacity). On failure `out` holds nothing of value.
+  caf::error decrypt_into(caf::span<const char> ad,
+                          caf::span<const char> ciphertext,
+                          std::vector<char>& out);
+
   /// Rekey(): k = REKEY(k) (section 11.3). The nonce keeps counting. Both
   /// sides must rekey at the same message of a direction.
   void rekey();

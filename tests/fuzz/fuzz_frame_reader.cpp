@@ -167,9 +167,9 @@ void drain(frame_reader& reader, uint32_t max, const char* stream,
 /// The status of the preamble check must not change once decided.
 void check_preamble_prefixes(const char* data, size_t size) {
   auto n = std::min(size, preamble_size + 2);
-  auto full = check_preamble(data, n);
+  auto full = check_preamble(data, n, protocol_version);
   for (size_t i = 0; i <= n; ++i) {
-    auto status = check_preamble(data, i);
+    auto status = check_preamble(data, i, protocol_version);
     if (status == preamble_status::incomplete) {
       require(i < preamble_size, "preamble incomplete only below 4 bytes");
       continue;
@@ -178,8 +178,8 @@ void check_preamble_prefixes(const char* data, size_t size) {
   }
   if (n >= preamble_size)
     require((full == preamble_status::ok) ==
-                std::equal(data, data + preamble_size, preamble_v1.begin()),
-            "preamble ok exactly for the v1 preamble");
+                std::equal(data, data + preamble_size, preamble_v2.begin()),
+            "preamble ok exactly for the v2 preamble");
 }
 
 } // namespace

@@ -16,6 +16,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include "node/support/node_process.hpp"
+#include "node/support/noise_client.hpp"
 #include "node/support/socket_swarm.hpp"
 #include "protocol/frame.hpp"
 #include "protocol/messages.hpp"
@@ -52,8 +53,8 @@ void check_rss(node_pair& nodes, size_t peak_kib) {
 }
 
 std::vector<char> preamble_then_length(uint32_t length) {
-  std::vector<char> bytes(p2pchat::preamble_v1.begin(),
-                          p2pchat::preamble_v1.end());
+  std::vector<char> bytes(p2pchat::preamble_v2.begin(),
+                          p2pchat::preamble_v2.end());
   for (int shift = 24; shift >= 0; shift -= 8)
     bytes.push_back(static_cast<char>((length >> shift) & 0xFF));
   return bytes;
@@ -161,7 +162,7 @@ BOOST_AUTO_TEST_CASE(slowloris_five_hundred_connections) {
         for (size_t second = 0; second < 5; ++second) {
           auto next = clock_type::now() + milliseconds{1000};
           for (size_t i = 0; i < swarm.size(); ++i) {
-            auto byte = p2pchat::preamble_v1[second % 4];
+            auto byte = p2pchat::preamble_v2[second % 4];
             if (swarm.write_some(i, &byte, 1) == 1)
               ++bytes_sent;
           }
@@ -205,48 +206,12 @@ BOOST_AUTO_TEST_CASE(a_thousand_idle_connections) {
   check_chat_both_ways(nodes.a, nodes.b, "after the idle ones");
 }
 
-/// What a client that completed the hello exchange sends first: the
-/// preamble and a hello as `name`, listening on `port`.
-/// (Protocol version 1: this changes with encrypted sessions.)
-std::vector<char> handshake_bytes(const std::string& name, uint16_t port) {
-  std::vector<char> bytes(p2pchat::preamble_v1.begin(),
-                          p2pchat::preamble_v1.end());
-  p2pchat::hello msg;
-  msg.id.bytes.fill(0x77);
-  msg.name = name;
-  msg.listen_port = port;
-  p2pchat::append_frame(msg, bytes);
-  return bytes;
-}
-
-/// Writes all of `bytes` to connection 0 of `swarm` within `deadline`;
-/// counts the times the kernel took nothing (the node held us back).
-bool write_all(socket_swarm& swarm, const std::vector<char>& bytes,
-               clock_type::time_point deadline, size_t& stalls) {
-  size_t sent = 0;
-  while (sent < bytes.size()) {
-    if (clock_type::now() >= deadline)
-      return false;
-    auto n = swarm.write_some(0, bytes.data() + sent, bytes.size() - sent);
-    if (n < 0)
-      return false;
-    if (n == 0) {
-      ++stalls;
-      std::this_thread::sleep_for(milliseconds{1});
-    }
-    sent += static_cast<size_t>(std::max(n, 0L));
-  }
-  return true;
-}
-
 BOOST_AUTO_TEST_CASE(a_peer_that_never_reads_is_dropped) {
   constexpr size_t send_buffer = 65536;
   node_pair nodes{{"--max-send-buffer", std::to_string(send_buffer)}};
-  socket_swarm swarm{nodes.a.port(), 4096};
-  BOOST_REQUIRE_EQUAL(swarm.open(1), 1u);
-  size_t stalls = 0;
-  BOOST_REQUIRE(write_all(swarm, handshake_bytes("sink", 4244),
-                          clock_type::now() + delivery_bound, stalls));
+  // A peer that completes the handshake, then reads nothing more.
+  noise_client sink{nodes.a.port(), "sink", 4244, 0x51};
+  BOOST_REQUIRE_MESSAGE(sink.handshake(), sink.error() << nodes.a.report());
   BOOST_REQUIRE(
       nodes.a->wait_for(exact_line("New peer found: sink [127.0.0.1:4244]")));
   // A's user writes long messages to the peer, which reads none of them.

@@ -10,6 +10,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include "node/support/node_process.hpp"
+#include "node/support/noise_client.hpp"
 #include "protocol/frame.hpp"
 #include "protocol/messages.hpp"
 
@@ -33,30 +34,10 @@ void put_u32(std::vector<char>& out, uint32_t x) {
 }
 
 std::vector<char> preamble() {
-  return {p2pchat::preamble_v1.begin(), p2pchat::preamble_v1.end()};
+  return {p2pchat::preamble_v2.begin(), p2pchat::preamble_v2.end()};
 }
 
-constexpr uint8_t fake_id_byte = 0x42;
 constexpr uint16_t fake_listen_port = 4242;
-
-/// A hello frame written byte by byte, so that it may break the rules the
-/// encoder would enforce: u32 length, then type 1, u8 version, 32-byte id,
-/// u8 name length, name, u16 port, u32 features (all big endian).
-std::vector<char> hello_frame(const std::string& name) {
-  std::vector<char> payload;
-  put_u8(payload, static_cast<uint8_t>(p2pchat::message_type::hello));
-  put_u8(payload, p2pchat::protocol_version);
-  for (size_t i = 0; i < p2pchat::node_id::size; ++i)
-    put_u8(payload, fake_id_byte);
-  put_u8(payload, static_cast<uint8_t>(name.size()));
-  payload.insert(payload.end(), name.begin(), name.end());
-  put_u16(payload, fake_listen_port);
-  put_u32(payload, 0);
-  std::vector<char> frame;
-  put_u32(frame, static_cast<uint32_t>(payload.size()));
-  frame.insert(frame.end(), payload.begin(), payload.end());
-  return frame;
-}
 
 std::vector<char> random_bytes(size_t n, uint32_t seed) {
   std::mt19937 rng{seed};
@@ -112,29 +93,15 @@ struct hostile_pair : node_pair {
 
 BOOST_AUTO_TEST_SUITE(hostile_tests)
 
-BOOST_AUTO_TEST_CASE(crafted_hello_matches_the_encoder) {
-  // The hand-made frames below are only meaningful if a valid one equals
-  // what the real encoder writes.
-  p2pchat::hello msg;
-  msg.id.bytes.fill(fake_id_byte);
-  msg.name = "raw";
-  msg.listen_port = fake_listen_port;
-  std::vector<char> encoded;
-  p2pchat::append_frame(msg, encoded);
-  auto crafted = hello_frame("raw");
-  BOOST_CHECK_EQUAL_COLLECTIONS(crafted.begin(), crafted.end(), encoded.begin(),
-                                encoded.end());
-}
-
-BOOST_FIXTURE_TEST_CASE(crafted_valid_hello_is_accepted, hostile_pair) {
-  // Control for the invalid hello below: the same bytes with a valid name
-  // make a peer, whose listening port comes from the hello.
-  raw_client raw{a.port()};
+BOOST_FIXTURE_TEST_CASE(handshake_from_a_test_client_is_accepted,
+                        hostile_pair) {
+  // Control for the invalid hello below: a client that runs the handshake
+  // with a valid name becomes a peer, whose listening port comes from its
+  // hello.
+  noise_client raw{a.port(), "raw", fake_listen_port, 0x42};
   BOOST_REQUIRE(raw.connected());
-  auto bytes = preamble();
-  auto hello = hello_frame("raw");
-  bytes.insert(bytes.end(), hello.begin(), hello.end());
-  BOOST_REQUIRE(raw.send(bytes));
+  BOOST_REQUIRE_MESSAGE(raw.handshake(), raw.error() << a.report());
+  BOOST_CHECK_EQUAL(raw.peer_hello().name, a.name());
   auto raw_peer = "raw [127.0.0.1:" + std::to_string(fake_listen_port) + "]";
   BOOST_REQUIRE_MESSAGE(a->wait_for(exact_line("New peer found: " + raw_peer)),
                         a.report());
@@ -152,7 +119,7 @@ BOOST_FIXTURE_TEST_CASE(random_bytes_cost_only_that_connection, hostile_pair) {
   // A zero first byte: not the plain-text format, and not our preamble.
   bytes[0] = 0x00;
   BOOST_REQUIRE(!std::equal(bytes.begin(), bytes.begin() + 4,
-                            p2pchat::preamble_v1.begin()));
+                            p2pchat::preamble_v2.begin()));
   check_rejected(*this, bytes, "bad preamble");
 }
 
@@ -174,10 +141,39 @@ BOOST_FIXTURE_TEST_CASE(oversized_frame_costs_only_that_connection,
 
 BOOST_FIXTURE_TEST_CASE(invalid_name_in_hello_costs_only_that_connection,
                         hostile_pair) {
-  auto bytes = preamble();
-  auto hello = hello_frame("bad name");
-  bytes.insert(bytes.end(), hello.begin(), hello.end());
-  check_rejected(*this, bytes, "invalid name");
+  noise_client raw{a.port(), "bad name", fake_listen_port, 0x42};
+  BOOST_REQUIRE(raw.connected());
+  // The node answers message 1 (its own hello) before it sees ours.
+  BOOST_REQUIRE_MESSAGE(raw.handshake(), raw.error() << a.report());
+  BOOST_REQUIRE_MESSAGE(raw.wait_closed(),
+                        "A did not close the connection" << a.report());
+  line_pattern logged{R"(.*\[warning\] closing connection to 127\.0\.0\.1:)" +
+                      std::to_string(raw.local_port()) + ": invalid name.*"};
+  BOOST_CHECK_MESSAGE(a->wait_for_log(logged), a.report());
+  BOOST_CHECK_MESSAGE(a->count_lines(line_starting("New peer found: ")) == 1,
+                      "A took the client for a peer" << a.report());
+  check_chat_both_ways(a, b, "still friends");
+}
+
+BOOST_FIXTURE_TEST_CASE(hello_naming_another_node_costs_only_that_connection,
+                        hostile_pair) {
+  // The client proves its own key but claims B's node id in its hello.
+  p2pchat::hello claim;
+  claim.id = p2pchat::test::make_node_key(0x43).id;
+  claim.name = "impostor";
+  claim.listen_port = fake_listen_port;
+  noise_client raw{a.port(), claim, 0x42};
+  BOOST_REQUIRE(raw.connected());
+  BOOST_REQUIRE_MESSAGE(raw.handshake(), raw.error() << a.report());
+  BOOST_REQUIRE_MESSAGE(raw.wait_closed(), a.report());
+  BOOST_CHECK_MESSAGE(
+      a->wait_for_log(line_pattern{".*closing connection to 127\\.0\\.0\\.1:" +
+                                   std::to_string(raw.local_port()) +
+                                   ": peer key does not match its node id.*"}),
+      a.report());
+  BOOST_CHECK_MESSAGE(a->count_lines(line_starting("New peer found: ")) == 1,
+                      "A took the impostor for a peer" << a.report());
+  check_chat_both_ways(a, b, "still friends");
 }
 
 BOOST_AUTO_TEST_CASE(silent_clients_are_closed_after_the_handshake_timeout) {

@@ -8,6 +8,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include "protocol/errors.hpp"
+#include "protocol/noise.hpp"
 #include "protocol/support/test_helpers.hpp"
 
 using namespace p2pchat;
@@ -24,7 +25,7 @@ std::ostream& operator<<(std::ostream& out, preamble_status x) {
 namespace {
 
 preamble_status check(const std::vector<char>& xs) {
-  return check_preamble(xs.data(), xs.size());
+  return check_preamble(xs.data(), xs.size(), protocol_version);
 }
 
 /// A frame around `payload`, with the header written by hand.
@@ -80,20 +81,21 @@ BOOST_AUTO_TEST_SUITE(frame_tests)
 // -- preamble -----------------------------------------------------------------
 
 BOOST_AUTO_TEST_CASE(preamble_classification) {
-  BOOST_TEST(check_preamble(nullptr, 0) == preamble_status::incomplete);
+  BOOST_TEST(check_preamble(nullptr, 0, protocol_version) ==
+             preamble_status::incomplete);
   BOOST_TEST(check(bytes({0x00})) == preamble_status::incomplete);
   BOOST_TEST(check(bytes({0x00, 'P'})) == preamble_status::incomplete);
   BOOST_TEST(check(bytes({0x00, 'P', 'C'})) == preamble_status::incomplete);
-  BOOST_TEST(check(bytes({0x00, 'P', 'C', 0x01})) == preamble_status::ok);
+  BOOST_TEST(check(bytes({0x00, 'P', 'C', 0x02})) == preamble_status::ok);
   // Frame bytes may follow the preamble in the same read.
-  BOOST_TEST(check(bytes({0x00, 'P', 'C', 0x01, 0x00, 0x00})) ==
+  BOOST_TEST(check(bytes({0x00, 'P', 'C', 0x02, 0x00, 0x00})) ==
              preamble_status::ok);
   // The seed's text format starts with a digit or letter.
   BOOST_TEST(check(bytes({'1'})) == preamble_status::legacy_text);
   BOOST_TEST(check(bytes({'1', '2', '7', '.'})) ==
              preamble_status::legacy_text);
   BOOST_TEST(check(bytes({'a'})) == preamble_status::legacy_text);
-  BOOST_TEST(check(bytes({0xFF, 'P', 'C', 0x01})) ==
+  BOOST_TEST(check(bytes({0xFF, 'P', 'C', 0x02})) ==
              preamble_status::legacy_text);
   // Zero first byte, but not our preamble.
   BOOST_TEST(check(bytes({0x00, 'X'})) == preamble_status::invalid);
@@ -103,16 +105,29 @@ BOOST_AUTO_TEST_CASE(preamble_classification) {
   // Our preamble, another version: told apart so the peer can be told why.
   BOOST_TEST(check(bytes({0x00, 'P', 'C', 0x00})) ==
              preamble_status::unsupported_version);
-  BOOST_TEST(check(bytes({0x00, 'P', 'C', 0x02})) ==
+  BOOST_TEST(check(bytes({0x00, 'P', 'C', 0x01})) ==
              preamble_status::unsupported_version);
-  // Extra bytes after the preamble do not change the verdict.
-  BOOST_TEST(check(bytes({0x00, 'P', 'C', 0x01, 0x00, 0x00})) ==
-             preamble_status::ok);
+  BOOST_TEST(check(bytes({0x00, 'P', 'C', 0x03})) ==
+             preamble_status::unsupported_version);
 }
 
-BOOST_AUTO_TEST_CASE(preamble_constant_is_the_documented_bytes) {
-  std::vector<char> expected = bytes({0x00, 0x50, 0x43, 0x01});
-  BOOST_TEST(hex(preamble_v1.data(), preamble_size) == hex(expected));
+BOOST_AUTO_TEST_CASE(plaintext_mode_accepts_only_version_1) {
+  auto v1 = bytes({0x00, 'P', 'C', 0x01});
+  auto v2 = bytes({0x00, 'P', 'C', 0x02});
+  BOOST_TEST(check_preamble(v1.data(), v1.size(), plaintext_protocol_version) ==
+             preamble_status::ok);
+  BOOST_TEST(check_preamble(v2.data(), v2.size(), plaintext_protocol_version) ==
+             preamble_status::unsupported_version);
+}
+
+BOOST_AUTO_TEST_CASE(preamble_constants_are_the_documented_bytes) {
+  BOOST_TEST(hex(preamble_v1.data(), preamble_size) ==
+             hex(bytes({0x00, 0x50, 0x43, 0x01})));
+  BOOST_TEST(hex(preamble_v2.data(), preamble_size) ==
+             hex(bytes({0x00, 0x50, 0x43, 0x02})));
+  // The Noise prologue is the version-2 preamble.
+  BOOST_TEST(std::equal(preamble_v2.begin(), preamble_v2.end(),
+                        noise_prologue_v2.begin()));
 }
 
 // -- frame_reader: splitting --------------------------------------------------

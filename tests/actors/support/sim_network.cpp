@@ -578,7 +578,12 @@ void simulation::start(sim_node& node) {
   auto i = node.index;
   uint64_t generation = node.generation;
   connection_config conn;
-  conn.local_hello = hello{protocol_version, node.id, node.name, opts.port, 0};
+  // Clear frames: the meters count frames by message type on the wire, and
+  // what the simulation studies (discovery, flooding, healing) is the same
+  // over Noise sessions (tests/actors/connection_tests.cpp covers those).
+  conn.insecure_plaintext = true;
+  conn.local_hello =
+      hello{plaintext_protocol_version, node.id, node.name, opts.port, 0};
   conn.handshake_timeout = opts.handshake_timeout;
   conn.legacy_detect_timeout = opts.legacy_detect_timeout;
   conn.legacy_read_timeout = opts.legacy_read_timeout;

@@ -107,8 +107,8 @@ std::optional<legacy_message> received_connection::legacy() const {
 }
 
 bool received_connection::starts_with_preamble() const {
-  return bytes.size() >= preamble_v1.size() &&
-         std::equal(preamble_v1.begin(), preamble_v1.end(), bytes.begin());
+  return bytes.size() >= preamble_v2.size() &&
+         std::equal(preamble_v2.begin(), preamble_v2.end(), bytes.begin());
 }
 
 // -- legacy_peer --------------------------------------------------------------

@@ -74,7 +74,7 @@ struct received_connection {
   /// Whether the bytes parse as one original-format message.
   bool is_legacy() const { return legacy().has_value(); }
 
-  /// Whether the bytes start with the p2pchat preamble 0x00 'P' 'C' 0x01.
+  /// Whether the bytes start with the p2pchat preamble 0x00 'P' 'C' 0x02.
   bool starts_with_preamble() const;
 };
 

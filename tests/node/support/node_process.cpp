@@ -608,4 +608,27 @@ bool raw_client::wait_closed(milliseconds timeout) {
   return closed_;
 }
 
+bool raw_client::receive(std::vector<char>& out, milliseconds timeout) {
+  if (fd_ < 0 || closed_)
+    return false;
+  auto deadline = clock_type::now() + timeout;
+  for (int round = 0; round < max_rounds; ++round) {
+    char chunk[65536];
+    auto n = ::recv(fd_, chunk, sizeof(chunk), 0);
+    if (n > 0) {
+      out.insert(out.end(), chunk, chunk + n);
+      return true;
+    }
+    if (n == 0 || (errno != EINTR && errno != EAGAIN && errno != EWOULDBLOCK)) {
+      closed_ = true;
+      return false;
+    }
+    if (clock_type::now() >= deadline)
+      return false;
+    pollfd pfd{fd_, POLLIN, 0};
+    ::poll(&pfd, 1, remaining_ms(deadline));
+  }
+  return false;
+}
+
 } // namespace p2pchat::test

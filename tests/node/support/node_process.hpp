@@ -263,6 +263,10 @@ public:
   /// discarding what it sends meanwhile. False on timeout.
   bool wait_closed(milliseconds timeout = default_timeout);
 
+  /// Waits for bytes from the peer and appends what arrived to `out`. False
+  /// if nothing arrived within `timeout` or the peer closed.
+  bool receive(std::vector<char>& out, milliseconds timeout = default_timeout);
+
 private:
   int fd_ = -1;
   uint16_t local_port_ = 0;
