@@ -28,6 +28,9 @@ std::string_view trim(std::string_view x) {
 }
 
 bool is_exit(std::string_view text) {
+  // Checked for every typed message: no copy unless it could be "exit".
+  if (text.size() != 4)
+    return false;
   std::string lower(text);
   std::transform(lower.begin(), lower.end(), lower.begin(),
                  [](unsigned char c) { return std::tolower(c); });

@@ -39,11 +39,14 @@ peer_table::on_hello(connection_id conn, bool we_initiated, const node_id& id,
   }
   // A different node now answers at this address: the old entry is stale
   // (e.g. a restart with a new key), unless it is still connected elsewhere.
-  for (auto i = peers_.begin(); i != peers_.end();) {
-    if (i->first != id && i->second.listen == listen && !connected(i->first))
-      i = peers_.erase(i);
-    else
-      ++i;
+  if (auto at = at_address_.find(listen); at != at_address_.end()) {
+    std::vector<node_id> stale;
+    for (auto& other : at->second)
+      if (other != id && !connected(other))
+        stale.push_back(other);
+    for (auto& other : stale)
+      if (auto i = peers_.find(other); i != peers_.end())
+        erase_peer(i);
   }
   // A p2pchat node answers here after all.
   legacy_.erase(listen);
@@ -58,7 +61,7 @@ peer_table::on_hello(connection_id conn, bool we_initiated, const node_id& id,
   // Learned of it before, but first met now: new to the user.
   result.new_peer = !peer.met;
   peer.name = name;
-  peer.listen = listen;
+  move_peer(peer, listen);
   peer.met = true;
   peer.last_seen_ms = now_ms;
   peer.dial_failures = 0;
@@ -83,6 +86,11 @@ bool peer_table::preferred(const live_connection& x,
 }
 
 std::vector<connection_id> peer_table::duplicates_of(const node_id& id) const {
+  // The usual case, one link, without a look at every link (a node holding
+  // 10,000 links spent most of each hello here).
+  if (auto count = link_counts_.find(id);
+      count == link_counts_.end() || count->second < 2)
+    return {};
   std::vector<std::pair<connection_id, live_connection>> mine;
   for (auto& [conn, link] : links_)
     if (link.peer == id)
@@ -127,7 +135,7 @@ std::optional<peer_view> peer_table::forget(const node_id& id) {
   if (i == peers_.end())
     return std::nullopt;
   auto result = view_of(i->second);
-  peers_.erase(i);
+  erase_peer(i);
   return result;
 }
 
@@ -216,13 +224,19 @@ bool peer_table::make_room(int64_t incoming_seen_ms) {
   if (victim != peers_.end()) {
     if (victim->second.last_seen_ms > incoming_seen_ms)
       return false;
-    peers_.erase(victim);
+    erase_peer(victim);
     return true;
   }
   return false;
 }
 
 bool peer_table::make_room_for_met() {
+  // Every known peer connected (a hub over its capacity): nothing may go, and
+  // the scans below would find nothing, at a cost linear in the table on
+  // every hello. Peers with a link that are no longer known make this test
+  // err towards growing the table by one.
+  if (peers_.size() <= link_counts_.size())
+    return false;
   if (make_room(std::numeric_limits<int64_t>::max()))
     return true;
   auto victim = peers_.end();
@@ -233,7 +247,7 @@ bool peer_table::make_room_for_met() {
       victim = i;
   if (victim == peers_.end())
     return false; // every known peer is connected: the table grows
-  peers_.erase(victim);
+  erase_peer(victim);
   return true;
 }
 
@@ -252,7 +266,7 @@ size_t peer_table::learn(const std::vector<peer_entry>& entries,
       auto& peer = i->second;
       if (!peer.met && seen > peer.last_seen_ms) {
         peer.last_seen_ms = seen;
-        peer.listen = listen;
+        move_peer(peer, listen);
         peer.name = entry.name;
       }
       continue;
@@ -268,6 +282,7 @@ size_t peer_table::learn(const std::vector<peer_entry>& entries,
     peer.listen = std::move(listen);
     peer.first_seen = next_order_++;
     peer.last_seen_ms = seen;
+    at_address_[peer.listen].insert(peer.id);
     peers_.emplace(entry.id, std::move(peer));
     ++added;
   }
@@ -314,12 +329,37 @@ void peer_table::on_dial_failed(const peer_address& addr, int64_t now_ms) {
     }
     ++peer.dial_failures;
     if (!peer.met && peer.dial_failures >= max_dial_failures) {
-      i = peers_.erase(i);
+      i = erase_peer(i);
       continue;
     }
     peer.retry_after_ms = now_ms + retry_delay_ms(peer.dial_failures);
     ++i;
   }
+}
+
+void peer_table::move_peer(known_peer& peer, const peer_address& listen) {
+  if (!peer.listen.host.empty() || peer.listen.port != 0) {
+    if (peer.listen == listen)
+      return;
+    unindex(peer);
+  }
+  peer.listen = listen;
+  at_address_[listen].insert(peer.id);
+}
+
+void peer_table::unindex(const known_peer& peer) {
+  auto at = at_address_.find(peer.listen);
+  if (at == at_address_.end())
+    return;
+  at->second.erase(peer.id);
+  if (at->second.empty())
+    at_address_.erase(at);
+}
+
+std::map<node_id, known_peer>::iterator
+peer_table::erase_peer(std::map<node_id, known_peer>::iterator i) {
+  unindex(i->second);
+  return peers_.erase(i);
 }
 
 peer_view peer_table::view_of(const known_peer& peer) const {

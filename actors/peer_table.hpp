@@ -4,6 +4,7 @@
 #include <functional>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -208,9 +209,23 @@ private:
   /// Orders links by preference: the one to keep comes first.
   bool preferred(const live_connection& x, const live_connection& y) const;
 
+  /// Sets `peer.listen`, keeping `at_address_` in step.
+  void move_peer(known_peer& peer, const peer_address& listen);
+
+  /// Drops `peer` from `at_address_`.
+  void unindex(const known_peer& peer);
+
+  /// Erases a known peer (and its index entry); returns the next one.
+  std::map<node_id, known_peer>::iterator
+  erase_peer(std::map<node_id, known_peer>::iterator i);
+
   node_id self_;
   size_t capacity_;
   std::map<node_id, known_peer> peers_;
+  /// Known peers by listening address: a hello finds stale entries at its
+  /// address without a look at every peer (a hub holding 10,000 links
+  /// spent most of each hello on that look).
+  std::map<peer_address, std::set<node_id>> at_address_;
   std::map<connection_id, live_connection> links_;
   /// Live links per peer: whether a peer is connected, in log time (asked
   /// once per known peer when handing out peer lists).

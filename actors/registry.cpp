@@ -38,28 +38,95 @@ namespace {
 
 using namespace detail;
 
-/// Hands `msg` to connection `conn`. If the connection turns out to be
-/// closing (or gone) before it wrote the chat, the chat goes out on the
-/// peer's next best link, or waits for a new one.
+/// Chats one connection may have unconfirmed at a time. CAF 0.17.6 keeps an
+/// actor's pending responses in a flat vector and erases each answered one
+/// from it, so an answer costs time linear in the number pending: 200,000
+/// chats handed over at once made the registry quadratic (measured with
+/// bench/node_chat). A small window keeps that cost constant, and the
+/// connection still writes many chats per multiplexer cycle.
+constexpr size_t max_chats_in_flight = 64;
+
+void send_chat(registry_ptr self, connection_id conn, chat msg);
+
+/// `msg` could not go out on `conn` (it is closing or gone): it goes out on
+/// the peer's next best link, or waits for a new one.
+void reroute_chat(registry_ptr self, connection_id conn,
+                  const std::optional<peer_view>& peer, chat msg) {
+  auto& st = self->state;
+  if (!peer || st.shutting_down) {
+    spdlog::warn("a chat could not be sent: its connection closed");
+    return;
+  }
+  auto route = st.table.route(peer->id);
+  if (route && *route != conn) {
+    send_chat(self, *route, std::move(msg));
+    return;
+  }
+  st.outbox[peer->listen].push_back(std::move(msg));
+  dial(self, peer->listen);
+}
+
+/// Once a failed connection has nothing in flight anymore, sends what
+/// waited for it elsewhere, in order; forgets the queue once it is empty.
+void settle_chat_queue(registry_ptr self, connection_id conn) {
+  auto& st = self->state;
+  auto i = st.chat_queues.find(conn);
+  if (i == st.chat_queues.end() || i->second.in_flight > 0)
+    return;
+  if (!i->second.failed) {
+    if (i->second.waiting.empty())
+      st.chat_queues.erase(i);
+    return;
+  }
+  auto queue = std::move(i->second);
+  st.chat_queues.erase(i);
+  for (auto& msg : queue.waiting)
+    reroute_chat(self, conn, queue.peer, std::move(msg));
+}
+
+/// Hands the next waiting chats of `conn` to it while the window allows.
+void pump_chat_queue(registry_ptr self, connection_id conn) {
+  auto& st = self->state;
+  auto i = st.chat_queues.find(conn);
+  if (i == st.chat_queues.end())
+    return;
+  auto& queue = i->second;
+  auto target = st.connections.find(conn);
+  if (target == st.connections.end())
+    queue.failed = true;
+  while (!queue.failed && queue.in_flight < max_chats_in_flight &&
+         !queue.waiting.empty()) {
+    auto msg = std::move(queue.waiting.front());
+    queue.waiting.pop_front();
+    ++queue.in_flight;
+    self->request(target->second, caf::infinite, send_atom::value, msg)
+        .then(
+            [self, conn] {
+              --self->state.chat_queues[conn].in_flight;
+              pump_chat_queue(self, conn);
+            },
+            [self, conn, msg](const caf::error&) {
+              auto& queue = self->state.chat_queues[conn];
+              --queue.in_flight;
+              queue.failed = true;
+              reroute_chat(self, conn, queue.peer, msg);
+              settle_chat_queue(self, conn);
+            });
+  }
+  settle_chat_queue(self, conn);
+}
+
+/// Hands `msg` to connection `conn`, after the chats it holds already. If
+/// the connection turns out to be closing (or gone) before it wrote the
+/// chat, the chat goes out on the peer's next best link, or waits for a new
+/// one.
 void send_chat(registry_ptr self, connection_id conn, chat msg) {
   auto& st = self->state;
-  auto peer = st.table.peer_of(conn);
-  self->request(st.connections.at(conn), caf::infinite, send_atom::value, msg)
-      .then([] {},
-            [self, conn, msg, peer](const caf::error&) {
-              auto& st = self->state;
-              if (!peer || st.shutting_down) {
-                spdlog::warn("a chat could not be sent: its connection closed");
-                return;
-              }
-              auto route = st.table.route(peer->id);
-              if (route && *route != conn) {
-                send_chat(self, *route, msg);
-                return;
-              }
-              st.outbox[peer->listen].push_back(msg);
-              dial(self, peer->listen);
-            });
+  auto [i, created] = st.chat_queues.try_emplace(conn);
+  if (created)
+    i->second.peer = st.table.peer_of(conn);
+  i->second.waiting.push_back(std::move(msg));
+  pump_chat_queue(self, conn);
 }
 
 /// Answers a pending quit once nothing is left to wait for.

@@ -1,8 +1,10 @@
 #pragma once
 
 #include <chrono>
+#include <deque>
 #include <functional>
 #include <map>
+#include <optional>
 #include <random>
 #include <set>
 #include <string>
@@ -62,6 +64,18 @@ struct registry_state {
   std::unordered_map<connection_id, caf::actor> connections;
   /// Chats waiting for a connection to the address they were sent to.
   std::map<peer_address, std::vector<chat>> outbox;
+  /// Chats handed to one connection and not confirmed yet, and those
+  /// waiting for their turn (see `max_chats_in_flight`).
+  struct chat_queue {
+    /// The peer the connection belongs to, when the queue was made.
+    std::optional<peer_view> peer;
+    size_t in_flight = 0;
+    /// The connection refused a chat: it is closing, so everything still
+    /// waiting goes elsewhere once the chats in flight came back.
+    bool failed = false;
+    std::deque<chat> waiting;
+  };
+  std::unordered_map<connection_id, chat_queue> chat_queues;
   /// Bootstrap peers: greeted with "Hello!" if they speak the original
   /// format, as the original app greeted its mandatory peer.
   std::set<peer_address> bootstrap;

@@ -205,6 +205,97 @@ BOOST_AUTO_TEST_CASE(chat_refused_by_a_closing_link_is_sent_again) {
   BOOST_CHECK(sent_texts(fresh) == std::vector<std::string>{"must arrive"});
 }
 
+namespace {
+
+/// Chats a `holding_connection` was handed, with their unanswered requests.
+struct held_chats {
+  std::vector<std::string> texts;
+  std::vector<caf::response_promise> pending;
+
+  /// Answers every pending request with `reply`.
+  template <class T>
+  void answer_all(T reply) {
+    for (auto& rp : pending)
+      rp.deliver(reply);
+    pending.clear();
+  }
+};
+
+/// A connection that confirms its chats only when told (`done_atom`), or
+/// refuses them all (`close_atom`).
+caf::behavior holding_connection(caf::event_based_actor* self,
+                                 std::shared_ptr<held_chats> held) {
+  return {
+      [self, held](send_atom, const chat& msg) {
+        held->texts.push_back(msg.text);
+        held->pending.push_back(self->make_response_promise());
+      },
+      [](send_atom, const peers_request&) {
+        // The registry asks every new peer for peers: not this test's topic.
+      },
+      // Promises are kept from inside the actor.
+      [held](done_atom) { held->answer_all(caf::unit); },
+      [held](close_atom) {
+        held->answer_all(make_error(ec::connection_closing));
+      },
+      [](close_atom, const bye&) {
+        // Dropped as a duplicate once the test connects bob again.
+      },
+  };
+}
+
+std::vector<std::string> numbered(size_t from, size_t to) {
+  std::vector<std::string> result;
+  for (auto i = from; i < to; ++i)
+    result.push_back("chat " + std::to_string(i));
+  return result;
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_CASE(a_connection_holds_at_most_64_unconfirmed_chats) {
+  auto held = std::make_shared<held_chats>();
+  auto conn = keep(sys.spawn(holding_connection, held));
+  hello msg{protocol_version, make_id(7), "bob", 6556, 0};
+  caf::anon_send(reg, hello_atom::value, conn, peer_address{"127.0.0.1", 40000},
+                 no_dial, msg);
+  run();
+  for (auto& text : numbered(0, 150))
+    caf::anon_send(reg, send_atom::value, peer_address{"127.0.0.1", 6556},
+                   text);
+  run();
+  BOOST_CHECK(held->texts == numbered(0, 64));
+  // Each confirmation makes room for one more, in order.
+  caf::anon_send(conn, done_atom::value);
+  run();
+  BOOST_CHECK(held->texts == numbered(0, 128));
+  caf::anon_send(conn, done_atom::value);
+  run();
+  BOOST_CHECK(held->texts == numbered(0, 150));
+}
+
+BOOST_AUTO_TEST_CASE(chats_waiting_behind_a_refusing_link_follow_in_order) {
+  auto held = std::make_shared<held_chats>();
+  auto conn = keep(sys.spawn(holding_connection, held));
+  hello msg{protocol_version, make_id(7), "bob", 6556, 0};
+  caf::anon_send(reg, hello_atom::value, conn, peer_address{"127.0.0.1", 40000},
+                 no_dial, msg);
+  run();
+  for (auto& text : numbered(0, 100))
+    caf::anon_send(reg, send_atom::value, peer_address{"127.0.0.1", 6556},
+                   text);
+  run();
+  BOOST_CHECK_EQUAL(held->texts.size(), 64u);
+  // The link closes: it refuses the 64 it holds, none of the 36 waiting is
+  // handed to it, and all 100 go out, in order, on bob's next link.
+  caf::anon_send(conn, close_atom::value);
+  run();
+  BOOST_CHECK_EQUAL(held->texts.size(), 64u);
+  BOOST_REQUIRE_EQUAL((dialer.received<dial_atom, peer_address>().size()), 1u);
+  auto fresh = connect(7, "bob", 6556, peer_address{"127.0.0.1", 6556});
+  BOOST_CHECK(sent_texts(fresh) == numbered(0, 100));
+}
+
 BOOST_AUTO_TEST_CASE(exit_closes_the_link_with_a_leaving_bye) {
   auto conn = connect(7, "bob", 6556);
   caf::anon_send(reg, discon_atom::value, peer_address{"127.0.0.1", 6556});
