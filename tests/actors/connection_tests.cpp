@@ -157,15 +157,18 @@ struct connection_fixture : fixture {
   bool closed_by_broker() { return mpx.stopped_reading(hdl); }
 
   /// The peer's first bytes on an inbound connection: preamble and hello in
-  /// clear, or the preamble and Noise message 1.
-  buffer peer_opening() {
+  /// clear, or the preamble and Noise message 1 of a session that will send
+  /// `claim` (default: `peer_hello()`) as its hello.
+  buffer peer_opening(std::optional<hello> claim = std::nullopt) {
+    if (!claim)
+      claim = peer_hello();
     if (plaintext) {
       buffer bytes(preamble_v1.begin(), preamble_v1.end());
-      auto frame = clear_frame_of(peer_hello());
+      auto frame = clear_frame_of(*claim);
       bytes.insert(bytes.end(), frame.begin(), frame.end());
       return bytes;
     }
-    peer.emplace(noise_role::initiator, peer_key.static_key, peer_hello());
+    peer.emplace(noise_role::initiator, peer_key.static_key, *claim);
     buffer bytes;
     BOOST_REQUIRE(!peer->start(bytes));
     return bytes;
@@ -491,10 +494,7 @@ BOOST_AUTO_TEST_CASE(peer_claiming_another_node_id_is_refused) {
   auto other = make_node_key(9);
   auto claim = peer_hello();
   claim.id = other.id;
-  peer.emplace(noise_role::initiator, peer_key.static_key, claim);
-  buffer opening;
-  BOOST_REQUIRE(!peer->start(opening));
-  peer_writes(opening);
+  peer_writes(peer_opening(claim));
   peer_writes(peer_answers_handshake());
   BOOST_CHECK(closed_by_broker());
   BOOST_CHECK(only_the_close_was_reported());
@@ -504,10 +504,7 @@ BOOST_AUTO_TEST_CASE(wrong_protocol_version_in_hello_closes) {
   start();
   auto old = peer_hello();
   old.version = 9;
-  peer.emplace(noise_role::initiator, peer_key.static_key, old);
-  buffer opening;
-  BOOST_REQUIRE(!peer->start(opening));
-  peer_writes(opening);
+  peer_writes(peer_opening(old));
   peer_writes(peer_answers_handshake());
   BOOST_CHECK(closed_by_broker());
   BOOST_CHECK(only_the_close_was_reported());
