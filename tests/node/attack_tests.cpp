@@ -269,6 +269,101 @@ BOOST_AUTO_TEST_CASE(a_peer_that_never_reads_is_dropped) {
   check_chat_both_ways(nodes.a, nodes.b, "the sink is gone");
 }
 
+/// What every flood chat starts with: enough bytes that queueing all of them
+/// would show in the node's memory.
+const std::string flood_text(200, '~');
+
+/// `count` chats, texts `flood_text` + "flood 0", "flood 1", ..., each with
+/// its own id.
+std::vector<char> flood_chats(size_t count) {
+  std::vector<char> bytes;
+  for (size_t i = 0; i < count; ++i) {
+    p2pchat::chat msg;
+    for (size_t k = 0; k < msg.id.size(); ++k)
+      msg.id[k] = static_cast<uint8_t>(i >> (8 * (k % 4)));
+    msg.sent_at_ms = 1700000000000;
+    msg.text = flood_text + "flood " + std::to_string(i);
+    p2pchat::append_frame(msg, bytes);
+  }
+  return bytes;
+}
+
+/// The index of the first flood chat missing from `out`, or out of order,
+/// looking at lines "Message from `from`: `flood_text`flood N" (`count` if
+/// none is).
+size_t first_flood_chat_missing(const std::string& out, const std::string& from,
+                                size_t count) {
+  const auto prefix = "Message from " + from + ": " + flood_text + "flood ";
+  size_t next = 0;
+  for (auto pos = out.find(prefix); pos != std::string::npos && next < count;
+       pos = out.find(prefix, pos + prefix.size())) {
+    auto end = out.find('\n', pos);
+    auto number =
+        out.substr(pos + prefix.size(), end == std::string::npos
+                                            ? std::string::npos
+                                            : end - pos - prefix.size());
+    if (number != std::to_string(next))
+      return next;
+    ++next;
+  }
+  return next;
+}
+
+BOOST_AUTO_TEST_CASE(a_peer_flooding_a_hundred_thousand_chats_is_throttled) {
+  // The default --max-pending-messages (1024) is the defence under test.
+  node_pair nodes;
+  constexpr size_t count = 100000;
+  socket_swarm swarm{nodes.a.port()};
+  BOOST_REQUIRE_EQUAL(swarm.open(1), 1u);
+  auto bytes = handshake_bytes("flood", 4245);
+  auto chats = flood_chats(count);
+  bytes.insert(bytes.end(), chats.begin(), chats.end());
+  std::atomic<bool> done{false};
+  std::atomic<bool> all_sent{false};
+  size_t stalls = 0;
+  auto start = clock_type::now();
+  std::thread flooder{[&] {
+    all_sent =
+        write_all(swarm, bytes, start + std::chrono::seconds{120}, stalls);
+    done = true;
+  }};
+  // First, A's terminal is slower than the flood: nobody reads A's output
+  // for two seconds, so A's console falls behind (it blocks on stdout) and
+  // only the bound keeps the flood from piling up in A's memory.
+  size_t peak = nodes.a->rss_kib();
+  for (int i = 0; i < 40 && !done; ++i) {
+    std::this_thread::sleep_for(milliseconds{50});
+    peak = std::max(peak, nodes.a->rss_kib());
+  }
+  // Then the terminal keeps up again, and B chats in the middle of it.
+  require_delivery_under_attack(nodes, "heard over the flood");
+  while (!done) {
+    // Reads A's output meanwhile.
+    nodes.a->wait_for("\x01 never printed", milliseconds{50}, nodes.a->mark());
+    peak = std::max(peak, nodes.a->rss_kib());
+  }
+  flooder.join();
+  auto flood_time = clock_type::now() - start;
+  BOOST_TEST_MESSAGE(
+      "flood of "
+      << bytes.size() << " bytes written in "
+      << std::chrono::duration_cast<milliseconds>(flood_time).count() << " ms, "
+      << stalls << " times the kernel took nothing");
+  BOOST_REQUIRE_MESSAGE(all_sent, "the flood was not taken within 120 s"
+                                      << nodes.a.report());
+  // Nothing accepted is lost: every chat appears, in order.
+  const std::string flooder_name = "flood [127.0.0.1:4245]";
+  auto last = "Message from " + flooder_name + ": " + flood_text + "flood " +
+              std::to_string(count - 1) + "\n";
+  BOOST_CHECK_MESSAGE(nodes.a->wait_for(last, std::chrono::seconds{60}),
+                      "the last flood chat did not appear" << nodes.a.report());
+  peak = std::max(peak, nodes.a->rss_kib());
+  BOOST_CHECK_EQUAL(
+      first_flood_chat_missing(nodes.a->output(), flooder_name, count), count);
+  check_rss(nodes, peak);
+  check_chat_both_ways(nodes.a, nodes.b, "after the flood");
+}
+
 BOOST_AUTO_TEST_CASE(a_killed_peer_is_noticed_and_costs_nothing_else) {
   node_pair nodes;
   chat_node c{"C", {"--peer", "127.0.0.1:" + std::to_string(nodes.a.port())}};
