@@ -15,6 +15,7 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include "node/support/legacy_peer.hpp"
 #include "node/support/node_process.hpp"
 #include "node/support/socket_swarm.hpp"
 #include "protocol/frame.hpp"
@@ -362,6 +363,220 @@ BOOST_AUTO_TEST_CASE(a_peer_flooding_a_hundred_thousand_chats_is_throttled) {
       first_flood_chat_missing(nodes.a->output(), flooder_name, count), count);
   check_rss(nodes, peak);
   check_chat_both_ways(nodes.a, nodes.b, "after the flood");
+}
+
+BOOST_AUTO_TEST_CASE(legacy_texts_malformed_oversized_and_never_closed) {
+  constexpr milliseconds read_timeout{1000};
+  node_pair nodes{
+      {"--legacy-read-timeout", std::to_string(read_timeout.count())}};
+  // With B and the 20 oversized senders, under --max-connections (125):
+  // the listener's cap must not be what closes them.
+  constexpr size_t held_count = 100;
+  constexpr size_t oversized_rounds = 5;
+  socket_swarm held{nodes.a.port()};
+  size_t oversized_closed = 0;
+  size_t malformed_sent = 0;
+  auto peak = under_attack(
+      nodes,
+      [&] {
+        // Plain-text senders that start a text and never close.
+        BOOST_REQUIRE_EQUAL(held.open(held_count), held_count);
+        const std::string start = "127.0.0.1:5000 bob never finished";
+        for (size_t i = 0; i < held.size(); ++i)
+          held.write_some(i, start.data(), start.size());
+        // Texts far over the 1,024 bytes the original app reads, 64 KiB
+        // at a time until the node drops each one.
+        socket_swarm oversized{nodes.a.port()};
+        oversized.open(20);
+        std::string chunk = "127.0.0.1:5000 bob ";
+        chunk += std::string(64 * 1024 - chunk.size(), 'z');
+        for (size_t round = 0; round < oversized_rounds; ++round) {
+          auto deadline = clock_type::now() + std::chrono::seconds{10};
+          std::vector<bool> done(oversized.size(), false);
+          size_t left = oversized.size();
+          while (left > 0 && clock_type::now() < deadline) {
+            for (size_t i = 0; i < oversized.size(); ++i) {
+              if (done[i])
+                continue;
+              if (oversized.write_some(i, chunk.data(), chunk.size()) < 0) {
+                done[i] = true;
+                --left;
+                ++oversized_closed;
+                oversized.reopen(i);
+              }
+            }
+            std::this_thread::sleep_for(milliseconds{1});
+          }
+        }
+        // Malformed texts, each closed properly.
+        for (const std::string& text :
+             {std::string{"127.0.0.1:5000 lonely"}, std::string{"hi"},
+              std::string{"127.0.0.1:99999 bob hi"},
+              std::string{"localhost:5000 bob hi"},
+              std::string{"127.0.0.1:5000 bob caf\xC3"},
+              std::string{"127.0.0.1:5000 b\x1b[1mob hi"}}) {
+          if (p2pchat::test::legacy_peer::send_raw(nodes.a.port(), text))
+            ++malformed_sent;
+        }
+      },
+      "past the plain-text junk");
+  BOOST_TEST_MESSAGE("oversized texts dropped: " << oversized_closed);
+  BOOST_CHECK_EQUAL(oversized_closed, 20 * oversized_rounds);
+  BOOST_CHECK_EQUAL(malformed_sent, 6u);
+  // The held ones end at the read timeout (or at once, over the cap).
+  BOOST_CHECK_EQUAL(held.wait_closed(read_timeout + milliseconds{5000}),
+                    held_count);
+  BOOST_CHECK_MESSAGE(
+      nodes.a->wait_for_log(line_pattern{
+          ".*dropping plain-text message from .*: sender did not close "
+          "within 1000 ms.*"}),
+      nodes.a.report());
+  auto oversized_drop = line_pattern{
+      ".*dropping plain-text message from .*: more than 1024 bytes.*"};
+  BOOST_CHECK_MESSAGE(nodes.a->wait_for_log(oversized_drop), nodes.a.report());
+  BOOST_CHECK_EQUAL(nodes.a->count_lines(oversized_drop, 0, stream::err),
+                    20 * oversized_rounds);
+  // Nothing of it was shown: B's are the only messages.
+  BOOST_CHECK_EQUAL(
+      nodes.a->count_lines(line_starting("Message from ")),
+      nodes.a->count_lines(line_starting("Message from " + nodes.b.display())));
+  check_rss(nodes, peak);
+  check_chat_both_ways(nodes.a, nodes.b, "after the plain-text junk");
+}
+
+/// A hello as `name` (any bytes, at most 255: the encoder checks nothing),
+/// then a chat of `text` unless it is empty.
+std::vector<char> hello_then_chat(const std::string& name,
+                                  const std::string& text) {
+  auto bytes = handshake_bytes(name, 4246);
+  if (!text.empty()) {
+    p2pchat::chat msg;
+    msg.id.fill(0x42);
+    msg.text = text;
+    p2pchat::append_frame(msg, bytes);
+  }
+  return bytes;
+}
+
+/// True if `out` holds a byte that could drive a terminal: a C0 control
+/// other than newline, DEL, or a UTF-8 C1 control (U+0080-U+009F).
+bool has_terminal_controls(const std::string& out) {
+  for (size_t i = 0; i < out.size(); ++i) {
+    auto b = static_cast<unsigned char>(out[i]);
+    if ((b < 0x20 && b != '\n') || b == 0x7f)
+      return true;
+    if (b == 0xc2 && i + 1 < out.size() &&
+        static_cast<unsigned char>(out[i + 1]) >= 0x80 &&
+        static_cast<unsigned char>(out[i + 1]) <= 0x9f)
+      return true;
+  }
+  return false;
+}
+
+BOOST_AUTO_TEST_CASE(names_and_texts_cannot_drive_the_terminal) {
+  node_pair nodes;
+  auto forged = "Message from " + nodes.b.display() + ": forged";
+  struct hostile {
+    std::string what;
+    std::vector<char> bytes;
+    std::string reason; // a regular expression for A's log line
+  };
+  std::vector<hostile> cases{
+      {"a name of 255 characters (the most a hello can carry)",
+       hello_then_chat(std::string(255, 'n'), ""),
+       "name longer than 32 characters"},
+      {"clear screen in the name", hello_then_chat("\x1b[2J\x1b[H", ""),
+       "name contains control character U\\+001B"},
+      {"CSI (U+009B) in the name",
+       hello_then_chat("a\xc2\x9b"
+                       "31m",
+                       ""),
+       "name contains control character U\\+009B"},
+      {"a line's prefix as the name", hello_then_chat("Message from B", ""),
+       "name contains whitespace U\\+0020"},
+      {"clear screen in a text", hello_then_chat("mallory", "\x1b[2J\x1b[H"),
+       "text contains control character U\\+001B"},
+      {"a forged line in a text", hello_then_chat("mallory", "hi\n" + forged),
+       "text contains control character U\\+000A"},
+      {"carriage return and erase line in a text",
+       hello_then_chat("mallory", "\r\x1b[2K" + forged),
+       "text contains control character U\\+000D"},
+      {"CSI (U+009B) in a text",
+       hello_then_chat("mallory", "\xc2\x9b"
+                                  "2J"),
+       "text contains control character U\\+009B"},
+      {"a title escape in a text",
+       hello_then_chat("mallory", "\x1b]0;owned\x07"),
+       "text contains control character U\\+001B"},
+  };
+  for (auto& c : cases) {
+    BOOST_TEST_CONTEXT(c.what) {
+      raw_client raw{nodes.a.port()};
+      BOOST_REQUIRE(raw.connected());
+      raw.send(c.bytes);
+      BOOST_CHECK_MESSAGE(raw.wait_closed(delivery_bound),
+                          "A kept the connection" << nodes.a.report());
+      BOOST_CHECK_MESSAGE(
+          nodes.a->wait_for_log(
+              line_pattern{R"(.*closing connection (to|from) .*127\.0\.0\.1:)" +
+                           std::to_string(raw.local_port()) + R"(\)?: .*)" +
+                           c.reason + ".*"}),
+          nodes.a.report());
+    }
+  }
+  // The same in plain texts of the original format, among them a name of
+  // 10,000 characters.
+  struct legacy_case {
+    std::string what;
+    std::string text;
+    std::string reason;
+  };
+  std::vector<legacy_case> legacy_cases{
+      {"a name of 10,000 characters",
+       "127.0.0.1:5000 " + std::string(10000, 'n') + " hi",
+       "more than 1024 bytes"},
+      {"clear screen in the name", "127.0.0.1:5000 \x1b[2J hi", ".*name.*"},
+      {"clear screen in the text", "127.0.0.1:5000 bob \x1b[2J\x1b[H",
+       ".*control character U\\+001B.*"},
+      {"a forged line in the text", "127.0.0.1:5000 bob hi\n" + forged,
+       ".*control character U\\+000A.*"},
+      {"CSI (U+009B) in the text",
+       "127.0.0.1:5000 bob \xc2\x9b"
+       "2J",
+       ".*control character U\\+009B.*"},
+  };
+  for (auto& c : legacy_cases) {
+    BOOST_TEST_CONTEXT("plain text: " << c.what) {
+      auto source =
+          p2pchat::test::legacy_peer::send_raw(nodes.a.port(), c.text);
+      BOOST_REQUIRE_MESSAGE(source, "cannot send to A" << nodes.a.report());
+      BOOST_CHECK_MESSAGE(
+          nodes.a->wait_for_log(line_pattern{
+              R"(.*dropping plain-text message from 127\.0\.0\.1:)" +
+              std::to_string(*source) + ": " + c.reason + ".*"}),
+          nodes.a.report());
+    }
+  }
+  // A name and text that are merely unusual are shown exactly.
+  chat_node zoe{"Zo\xc3\xab",
+                {"--peer", "127.0.0.1:" + std::to_string(nodes.a.port())}};
+  BOOST_REQUIRE(
+      nodes.a->wait_for(exact_line("New peer found: " + zoe.display())));
+  BOOST_REQUIRE(zoe.send_message(nodes.a, "caf\xc3\xa9 \xe2\x9c\x93"));
+  BOOST_CHECK_MESSAGE(
+      nodes.a->wait_for(exact_line("Message from " + zoe.display() +
+                                   ": caf\xc3\xa9 \xe2\x9c\x93")),
+      nodes.a.report());
+  check_chat_both_ways(nodes.a, nodes.b, "after the escapes");
+  // Nothing that reached A's terminal or log can move the cursor, clear the
+  // screen or start a line of its own, and no line was forged.
+  BOOST_CHECK_MESSAGE(!has_terminal_controls(nodes.a->output()),
+                      "control bytes on A's stdout" << nodes.a.report());
+  BOOST_CHECK_MESSAGE(!has_terminal_controls(nodes.a->output(stream::err)),
+                      "control bytes on A's stderr" << nodes.a.report());
+  BOOST_CHECK_EQUAL(nodes.a->count_lines(line_pattern{".*forged.*"}), 0u);
+  BOOST_CHECK_EQUAL(nodes.a->count_lines(line_pattern{".*owned.*"}), 0u);
+  check_rss(nodes, nodes.a->rss_kib());
 }
 
 BOOST_AUTO_TEST_CASE(a_killed_peer_is_noticed_and_costs_nothing_else) {
