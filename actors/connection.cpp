@@ -1,6 +1,7 @@
 #include "actors/connection.hpp"
 
 #include <caf/detail/sync_request_bouncer.hpp>
+#include <caf/io/network/multiplexer.hpp>
 #include <spdlog/spdlog.h>
 
 #include "protocol/errors.hpp"
@@ -237,14 +238,19 @@ bool handshake_step(connection_broker* self, const char* data, size_t size) {
   return st.phase != connection_phase::closing;
 }
 
-/// Reading resumes after a pause. CAF 0.17.6 removes a halted socket from
-/// its loop only at the end of the multiplexer's cycle, and re-adding it
-/// before then does nothing (`stream::activate` sees the old reader): if the
-/// pause and the resume fall into one cycle, reading would stop for good.
-/// So resume now, and once more a moment later, in another cycle.
+/// Reading resumes after a pause, in a later multiplexer cycle. CAF 0.17.6
+/// queues each halt and trigger as a change of the socket's epoll events,
+/// applied at the end of the cycle, and merges the changes queued within one
+/// cycle. A halt after a trigger in the same cycle cancels the trigger's
+/// change out, but the stream keeps the reader the trigger set, so it never
+/// adds itself to the loop again and reading stops for good; a trigger after
+/// a halt in the same cycle is ignored (the stream still has its reader) and
+/// the halt wins. Function objects posted to the multiplexer run only after
+/// the cycle's changes are applied, so the trigger goes through one.
 void resume_reading(connection_broker* self) {
-  self->trigger(self->state.hdl);
-  self->delayed_send(self, std::chrono::milliseconds{1}, resume_atom::value);
+  self->backend().post([to = caf::actor_cast<caf::actor>(self)] {
+    caf::anon_send(to, resume_atom::value);
+  });
 }
 
 /// Asks registry and console to confirm the messages forwarded so far, and
@@ -262,9 +268,12 @@ void request_barrier(connection_broker* self) {
             st.barrier_pending = false;
             st.confirmed = mark;
             if (st.paused) {
+              // Frames read before the pause come first; if they fill the
+              // bound again, reading stays halted until the next barrier.
               st.paused = false;
-              resume_reading(self);
               process_frames(self);
+              if (!st.paused)
+                resume_reading(self);
             }
           },
           [self](const caf::error&) {
@@ -516,7 +525,7 @@ caf::behavior connection(connection_broker* self,
         self->delayed_send(self, st.cfg.ping_interval, tick_atom::value);
       },
       [self](resume_atom) {
-        // The second resume (see resume_reading); harmless if reading runs.
+        // See resume_reading.
         if (!self->state.paused)
           self->trigger(self->state.hdl);
       },

@@ -45,10 +45,8 @@ struct connection_config {
   std::chrono::milliseconds ping_interval{30000};
   /// Messages from the peer that may wait in the registry's and console's
   /// mailboxes; at this many the connection stops reading (TCP pushes back
-  /// on the peer) until they were handled. The default is high: with CAF
-  /// 0.17.6's multiplexer a paused connection did not always resume (see
-  /// docs/reliability.md), so pausing is for tests and opt-in use for now.
-  size_t max_pending_messages = 1000000;
+  /// on the peer) until they were handled.
+  size_t max_pending_messages = 1024;
   /// Bytes that may wait to be written to the peer; a peer that lets more
   /// pile up (it does not read) is disconnected.
   size_t max_send_buffer = 4 * 1024 * 1024;

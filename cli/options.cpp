@@ -33,19 +33,47 @@ public:
 /// Longest handshake or connect timeout we accept: one day.
 constexpr uint64_t max_timeout_ms = 24 * 60 * 60 * 1000;
 
+/// The length of the UTF-8 sequence that `lead` starts (1 if it starts none).
+size_t utf8_length(unsigned char lead) {
+  if ((lead & 0xE0) == 0xC0)
+    return 2;
+  if ((lead & 0xF0) == 0xE0)
+    return 3;
+  if ((lead & 0xF8) == 0xF0)
+    return 4;
+  return 1;
+}
+
 /// Escapes control characters in user-supplied text for an error message,
-/// so that echoing bad input cannot drive the terminal.
+/// so that echoing bad input cannot drive the terminal: C0 controls and DEL,
+/// C1 controls (U+0080-U+009F: U+009B is a CSI to some terminals) and any
+/// byte that is not part of valid UTF-8 become \xNN; other characters stay.
 std::string escape_controls(std::string_view text) {
   std::string result;
-  for (char c : text) {
-    auto byte = static_cast<unsigned char>(c);
-    if (byte < 0x20 || byte == 0x7f) {
-      constexpr const char* digits = "0123456789abcdef";
-      result += "\\x";
-      result += digits[byte >> 4];
-      result += digits[byte & 0x0f];
+  auto escape = [&](unsigned char byte) {
+    constexpr const char* digits = "0123456789abcdef";
+    result += "\\x";
+    result += digits[byte >> 4];
+    result += digits[byte & 0x0f];
+  };
+  for (size_t i = 0; i < text.size();) {
+    auto byte = static_cast<unsigned char>(text[i]);
+    if (byte < 0x80) {
+      if (byte < 0x20 || byte == 0x7f)
+        escape(byte);
+      else
+        result += text[i];
+      ++i;
+      continue;
+    }
+    // One character, kept only if it is valid UTF-8 and no control.
+    auto character = text.substr(i, utf8_length(byte));
+    if (character.size() > 1 && !validate_text(character, character.size())) {
+      result += character;
+      i += character.size();
     } else {
-      result += c;
+      escape(byte);
+      ++i;
     }
   }
   return result;
@@ -93,6 +121,9 @@ std::string check_bind(const std::string& text, std::string& result) {
     return "must not be empty";
   if (has_whitespace(text))
     return quote(text) + " contains whitespace";
+  // It is echoed later (e.g. "cannot resolve ..."): no controls in it.
+  if (auto err = validate_text(text, text.size()))
+    return quote(text) + ": " + detail_of(err);
   result = text;
   return {};
 }
@@ -318,6 +349,15 @@ void print_usage(std::ostream& out) {
       << all;
 }
 
+/// True if `name` ("--NAME") is one of our options.
+bool is_known_option(const std::string& name) {
+  if (name.rfind("--", 0) != 0)
+    return false;
+  auto key = name.substr(2);
+  return settings_description().find_nothrow(key, false) != nullptr ||
+         command_line_description().find_nothrow(key, false) != nullptr;
+}
+
 /// Turns a program_options exception into our wording.
 std::string reword(const po::error& e) {
   if (auto* x = dynamic_cast<const po::unknown_option*>(&e)) {
@@ -327,9 +367,12 @@ std::string reword(const po::error& e) {
   }
   if (auto* x = dynamic_cast<const po::invalid_syntax*>(&e)) {
     switch (x->kind()) {
-      case po::invalid_syntax::missing_parameter:
       case po::invalid_syntax::empty_adjacent_parameter:
-        // Raised before the name is checked: it may be anything.
+        // "--NAME=": raised before the name is checked.
+        if (!is_known_option(x->get_option_name()))
+          return "unknown option " + quote(x->get_option_name());
+        [[fallthrough]];
+      case po::invalid_syntax::missing_parameter:
         return escape_controls(x->get_option_name()) + ": missing value";
       case po::invalid_syntax::extra_parameter:
         return escape_controls(x->get_option_name()) + ": takes no value";

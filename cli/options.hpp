@@ -51,7 +51,7 @@ struct node_options {
   size_t max_connections = 125;
   /// Messages from one peer that may wait to be shown before the node stops
   /// reading from it.
-  size_t max_pending_messages = 1000000;
+  size_t max_pending_messages = 1024;
   /// Bytes that may wait to be sent to one peer before it is dropped.
   size_t max_send_buffer = 4 * 1024 * 1024;
   /// Peers to stay connected to by dialing peers learned of.

@@ -328,6 +328,9 @@ BOOST_AUTO_TEST_CASE(unknown_options_are_rejected) {
                     "p2pchat: unknown option '--bogus'");
   check_usage_error(parse_with_required({"--bogus=1"}),
                     "p2pchat: unknown option '--bogus'");
+  // An empty value after '=' once made it "missing value".
+  check_usage_error(parse_with_required({"--bogus="}),
+                    "p2pchat: unknown option '--bogus'");
   // No abbreviations: a typo must not silently pick an option.
   check_usage_error(parse({"--na", "alice", "--port", "1"}),
                     "p2pchat: unknown option '--na'");
@@ -642,6 +645,39 @@ BOOST_AUTO_TEST_CASE(errors_never_echo_control_characters) {
       BOOST_TEST_REQUIRE((static_cast<unsigned char>(c) >= 0x20 || c == '\n'),
                          "control character in: " << result.err);
   }
+}
+
+// Found by hand: UTF-8 C1 controls (U+009B is a CSI to some terminals) went
+// through the escaping, and --bind took control characters that "cannot
+// resolve ..." later printed raw.
+BOOST_AUTO_TEST_CASE(c1_controls_and_invalid_utf8_are_escaped) {
+  auto c1 = parse({"--name",
+                   "a\xc2\x9b"
+                   "2J",
+                   "--port", "1"});
+  check_usage_error(c1, "--name: 'a\\xc2\\x9b2J'");
+  BOOST_TEST(c1.err.find("\xc2\x9b") == std::string::npos);
+  auto stray = parse({"--name",
+                      "a\x9b"
+                      "2J\xc3",
+                      "--port", "1"});
+  check_usage_error(stray, "--name: 'a\\x9b2J\\xc3'");
+  // Other characters stay readable.
+  check_usage_error(parse({"--name", "zo\xc3\xab\x1b", "--port", "1"}),
+                    "--name: 'zo\xc3\xab\\x1b'");
+}
+
+BOOST_AUTO_TEST_CASE(bind_refuses_control_characters) {
+  check_usage_error(parse_with_required({"--bind", "127.0.0.1\x1b[2J"}),
+                    "p2pchat: --bind: '127.0.0.1\\x1b[2J': text contains "
+                    "control character U+001B");
+  check_usage_error(parse_with_required({"--bind", "host\xc2\x9b"
+                                                   "2J"}),
+                    "p2pchat: --bind: 'host\\xc2\\x9b2J': text contains "
+                    "control character U+009B");
+  check_usage_error(parse_with_required({"--bind", "host\xff"}),
+                    "p2pchat: --bind: 'host\\xff': text has invalid UTF-8 "
+                    "at byte 4");
 }
 
 BOOST_AUTO_TEST_SUITE_END()

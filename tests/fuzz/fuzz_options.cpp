@@ -12,8 +12,9 @@
 // - the result is consistent: run, or exit 0 after help/version text on
 //   `out`, or exit 2 with an error and the help hint on `err`;
 // - options it accepts satisfy the bounds the node relies on;
-// - what it writes carries no control characters but newlines (user values
-//   are quoted), so echoing hostile input cannot drive the terminal.
+// - what it writes is valid UTF-8 and carries no control characters (C0,
+//   DEL, C1) but newlines (user values are quoted), so echoing hostile input
+//   cannot drive the terminal.
 
 #include <cstddef>
 #include <cstdint>
@@ -98,9 +99,16 @@ bool ends_with(std::string_view str, std::string_view suffix) {
 }
 
 bool is_terminal_safe(std::string_view str) {
-  for (char c : str) {
-    auto b = static_cast<unsigned char>(c);
-    if ((b < 0x20 && c != '\n') || b == 0x7F)
+  // Invalid UTF-8 could hold a bare C1 byte (0x9B is a CSI to some
+  // terminals); valid UTF-8 is checked for C1 controls (U+0080-U+009F).
+  if (!p2pchat::is_valid_utf8(str))
+    return false;
+  for (size_t i = 0; i < str.size(); ++i) {
+    auto b = static_cast<unsigned char>(str[i]);
+    if ((b < 0x20 && b != '\n') || b == 0x7F)
+      return false;
+    if (b == 0xC2 && i + 1 < str.size() &&
+        static_cast<unsigned char>(str[i + 1]) <= 0x9F)
       return false;
   }
   return true;

@@ -15,6 +15,7 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include "node/support/legacy_peer.hpp"
 #include "node/support/node_process.hpp"
 #include "node/support/noise_client.hpp"
 #include "node/support/socket_swarm.hpp"
@@ -232,6 +233,313 @@ BOOST_AUTO_TEST_CASE(a_peer_that_never_reads_is_dropped) {
                           << nodes.a.report());
   check_rss(nodes, std::max(peak, nodes.a->rss_kib()));
   check_chat_both_ways(nodes.a, nodes.b, "the sink is gone");
+}
+
+/// What every flood chat starts with: enough bytes that queueing all of them
+/// would show in the node's memory.
+const std::string flood_text(200, '~');
+
+/// `count` chats, texts `flood_text` + "flood 0", "flood 1", ..., each with
+/// its own id.
+std::vector<p2pchat::message> flood_chats(size_t count) {
+  std::vector<p2pchat::message> result;
+  for (size_t i = 0; i < count; ++i) {
+    p2pchat::chat msg;
+    for (size_t k = 0; k < msg.id.size(); ++k)
+      msg.id[k] = static_cast<uint8_t>(i >> (8 * (k % 4)));
+    msg.sent_at_ms = 1700000000000;
+    msg.text = flood_text + "flood " + std::to_string(i);
+    result.emplace_back(std::move(msg));
+  }
+  return result;
+}
+
+/// The index of the first flood chat missing from `out`, or out of order,
+/// looking at lines "Message from `from`: `flood_text`flood N" (`count` if
+/// none is).
+size_t first_flood_chat_missing(const std::string& out, const std::string& from,
+                                size_t count) {
+  const auto prefix = "Message from " + from + ": " + flood_text + "flood ";
+  size_t next = 0;
+  for (auto pos = out.find(prefix); pos != std::string::npos && next < count;
+       pos = out.find(prefix, pos + prefix.size())) {
+    auto end = out.find('\n', pos);
+    auto number =
+        out.substr(pos + prefix.size(), end == std::string::npos
+                                            ? std::string::npos
+                                            : end - pos - prefix.size());
+    if (number != std::to_string(next))
+      return next;
+    ++next;
+  }
+  return next;
+}
+
+BOOST_AUTO_TEST_CASE(a_peer_flooding_a_hundred_thousand_chats_is_throttled) {
+  // The default --max-pending-messages (1024) is the defence under test.
+  node_pair nodes;
+  constexpr size_t count = 100000;
+  noise_client flood{nodes.a.port(), "flood", 4245, 0x52};
+  BOOST_REQUIRE_MESSAGE(flood.handshake(), flood.error() << nodes.a.report());
+  auto bytes = flood.seal_all(flood_chats(count));
+  BOOST_REQUIRE_MESSAGE(flood.error().empty(), flood.error());
+  std::atomic<bool> done{false};
+  std::atomic<bool> all_sent{false};
+  auto start = clock_type::now();
+  // Only this thread uses the client until it is joined.
+  std::thread flooder{[&] {
+    all_sent = flood.send_bytes(bytes, std::chrono::seconds{120});
+    done = true;
+  }};
+  // First, A's terminal is slower than the flood: nobody reads A's output
+  // for two seconds, so A's console falls behind (it blocks on stdout) and
+  // only the bound keeps the flood from piling up in A's memory.
+  size_t peak = nodes.a->rss_kib();
+  for (int i = 0; i < 40 && !done; ++i) {
+    std::this_thread::sleep_for(milliseconds{50});
+    peak = std::max(peak, nodes.a->rss_kib());
+  }
+  // Then the terminal keeps up again, and B chats in the middle of it.
+  require_delivery_under_attack(nodes, "heard over the flood");
+  while (!done) {
+    // Reads A's output meanwhile.
+    nodes.a->wait_for("\x01 never printed", milliseconds{50}, nodes.a->mark());
+    peak = std::max(peak, nodes.a->rss_kib());
+  }
+  flooder.join();
+  auto flood_time = clock_type::now() - start;
+  BOOST_TEST_MESSAGE(
+      "flood of "
+      << bytes.size() << " bytes written in "
+      << std::chrono::duration_cast<milliseconds>(flood_time).count() << " ms");
+  BOOST_REQUIRE_MESSAGE(all_sent, "the flood was not taken within 120 s"
+                                      << nodes.a.report());
+  // Nothing accepted is lost: every chat appears, in order.
+  const std::string flooder_name = "flood [127.0.0.1:4245]";
+  auto last = "Message from " + flooder_name + ": " + flood_text + "flood " +
+              std::to_string(count - 1) + "\n";
+  BOOST_CHECK_MESSAGE(nodes.a->wait_for(last, std::chrono::seconds{60}),
+                      "the last flood chat did not appear" << nodes.a.report());
+  peak = std::max(peak, nodes.a->rss_kib());
+  BOOST_CHECK_EQUAL(
+      first_flood_chat_missing(nodes.a->output(), flooder_name, count), count);
+  check_rss(nodes, peak);
+  check_chat_both_ways(nodes.a, nodes.b, "after the flood");
+}
+
+BOOST_AUTO_TEST_CASE(legacy_texts_malformed_oversized_and_never_closed) {
+  constexpr milliseconds read_timeout{1000};
+  node_pair nodes{
+      {"--legacy-read-timeout", std::to_string(read_timeout.count())}};
+  // With B and the 20 oversized senders, under --max-connections (125):
+  // the listener's cap must not be what closes them.
+  constexpr size_t held_count = 100;
+  constexpr size_t oversized_rounds = 5;
+  socket_swarm held{nodes.a.port()};
+  size_t oversized_closed = 0;
+  size_t malformed_sent = 0;
+  auto peak = under_attack(
+      nodes,
+      [&] {
+        // Plain-text senders that start a text and never close.
+        BOOST_REQUIRE_EQUAL(held.open(held_count), held_count);
+        const std::string start = "127.0.0.1:5000 bob never finished";
+        for (size_t i = 0; i < held.size(); ++i)
+          held.write_some(i, start.data(), start.size());
+        // Texts far over the 1,024 bytes the original app reads, 64 KiB
+        // at a time until the node drops each one.
+        socket_swarm oversized{nodes.a.port()};
+        oversized.open(20);
+        std::string chunk = "127.0.0.1:5000 bob ";
+        chunk += std::string(64 * 1024 - chunk.size(), 'z');
+        for (size_t round = 0; round < oversized_rounds; ++round) {
+          auto deadline = clock_type::now() + std::chrono::seconds{10};
+          std::vector<bool> done(oversized.size(), false);
+          size_t left = oversized.size();
+          while (left > 0 && clock_type::now() < deadline) {
+            for (size_t i = 0; i < oversized.size(); ++i) {
+              if (done[i])
+                continue;
+              if (oversized.write_some(i, chunk.data(), chunk.size()) < 0) {
+                done[i] = true;
+                --left;
+                ++oversized_closed;
+                oversized.reopen(i);
+              }
+            }
+            std::this_thread::sleep_for(milliseconds{1});
+          }
+        }
+        // Malformed texts, each closed properly.
+        for (const std::string& text :
+             {std::string{"127.0.0.1:5000 lonely"}, std::string{"hi"},
+              std::string{"127.0.0.1:99999 bob hi"},
+              std::string{"localhost:5000 bob hi"},
+              std::string{"127.0.0.1:5000 bob caf\xC3"},
+              std::string{"127.0.0.1:5000 b\x1b[1mob hi"}}) {
+          if (p2pchat::test::legacy_peer::send_raw(nodes.a.port(), text))
+            ++malformed_sent;
+        }
+      },
+      "past the plain-text junk");
+  BOOST_TEST_MESSAGE("oversized texts dropped: " << oversized_closed);
+  BOOST_CHECK_EQUAL(oversized_closed, 20 * oversized_rounds);
+  BOOST_CHECK_EQUAL(malformed_sent, 6u);
+  // The held ones end at the read timeout (or at once, over the cap).
+  BOOST_CHECK_EQUAL(held.wait_closed(read_timeout + milliseconds{5000}),
+                    held_count);
+  BOOST_CHECK_MESSAGE(
+      nodes.a->wait_for_log(line_pattern{
+          ".*dropping plain-text message from .*: sender did not close "
+          "within 1000 ms.*"}),
+      nodes.a.report());
+  auto oversized_drop = line_pattern{
+      ".*dropping plain-text message from .*: more than 1024 bytes.*"};
+  BOOST_CHECK_MESSAGE(nodes.a->wait_for_log(oversized_drop), nodes.a.report());
+  BOOST_CHECK_EQUAL(nodes.a->count_lines(oversized_drop, 0, stream::err),
+                    20 * oversized_rounds);
+  // Nothing of it was shown: B's are the only messages.
+  BOOST_CHECK_EQUAL(
+      nodes.a->count_lines(line_starting("Message from ")),
+      nodes.a->count_lines(line_starting("Message from " + nodes.b.display())));
+  check_rss(nodes, peak);
+  check_chat_both_ways(nodes.a, nodes.b, "after the plain-text junk");
+}
+
+/// A test peer that runs the handshake as `name` (any bytes, at most 255:
+/// the encoder checks nothing), then sends a chat of `text` unless it is
+/// empty.
+struct hello_then_chat {
+  std::string name;
+  std::string text;
+};
+
+/// True if `out` holds a byte that could drive a terminal: a C0 control
+/// other than newline, DEL, or a UTF-8 C1 control (U+0080-U+009F).
+bool has_terminal_controls(const std::string& out) {
+  for (size_t i = 0; i < out.size(); ++i) {
+    auto b = static_cast<unsigned char>(out[i]);
+    if ((b < 0x20 && b != '\n') || b == 0x7f)
+      return true;
+    if (b == 0xc2 && i + 1 < out.size() &&
+        static_cast<unsigned char>(out[i + 1]) >= 0x80 &&
+        static_cast<unsigned char>(out[i + 1]) <= 0x9f)
+      return true;
+  }
+  return false;
+}
+
+BOOST_AUTO_TEST_CASE(names_and_texts_cannot_drive_the_terminal) {
+  node_pair nodes;
+  auto forged = "Message from " + nodes.b.display() + ": forged";
+  struct hostile {
+    std::string what;
+    hello_then_chat peer;
+    std::string reason; // a regular expression for A's log line
+  };
+  std::vector<hostile> cases{
+      {"a name of 255 characters (the most a hello can carry)",
+       hello_then_chat{std::string(255, 'n'), ""},
+       "name longer than 32 characters"},
+      {"clear screen in the name", hello_then_chat{"\x1b[2J\x1b[H", ""},
+       "name contains control character U\\+001B"},
+      {"CSI (U+009B) in the name",
+       hello_then_chat{"a\xc2\x9b"
+                       "31m",
+                       ""},
+       "name contains control character U\\+009B"},
+      {"a line's prefix as the name", hello_then_chat{"Message from B", ""},
+       "name contains whitespace U\\+0020"},
+      {"clear screen in a text", hello_then_chat{"mallory", "\x1b[2J\x1b[H"},
+       "text contains control character U\\+001B"},
+      {"a forged line in a text", hello_then_chat{"mallory", "hi\n" + forged},
+       "text contains control character U\\+000A"},
+      {"carriage return and erase line in a text",
+       hello_then_chat{"mallory", "\r\x1b[2K" + forged},
+       "text contains control character U\\+000D"},
+      {"CSI (U+009B) in a text",
+       hello_then_chat{"mallory", "\xc2\x9b"
+                                  "2J"},
+       "text contains control character U\\+009B"},
+      {"a title escape in a text",
+       hello_then_chat{"mallory", "\x1b]0;owned\x07"},
+       "text contains control character U\\+001B"},
+  };
+  for (auto& c : cases) {
+    BOOST_TEST_CONTEXT(c.what) {
+      noise_client raw{nodes.a.port(), c.peer.name, 4246, 0x53};
+      BOOST_REQUIRE(raw.connected());
+      // The node answers message 1 before it reads our hello.
+      BOOST_REQUIRE_MESSAGE(raw.handshake(), raw.error() << nodes.a.report());
+      if (!c.peer.text.empty()) {
+        p2pchat::chat msg;
+        msg.id.fill(0x42);
+        msg.text = c.peer.text;
+        raw.send(msg);
+      }
+      BOOST_CHECK_MESSAGE(raw.wait_closed(delivery_bound),
+                          "A kept the connection" << nodes.a.report());
+      BOOST_CHECK_MESSAGE(
+          nodes.a->wait_for_log(
+              line_pattern{R"(.*closing connection (to|from) .*127\.0\.0\.1:)" +
+                           std::to_string(raw.local_port()) + R"(\)?: .*)" +
+                           c.reason + ".*"}),
+          nodes.a.report());
+    }
+  }
+  // The same in plain texts of the original format, among them a name of
+  // 10,000 characters.
+  struct legacy_case {
+    std::string what;
+    std::string text;
+    std::string reason;
+  };
+  std::vector<legacy_case> legacy_cases{
+      {"a name of 10,000 characters",
+       "127.0.0.1:5000 " + std::string(10000, 'n') + " hi",
+       "more than 1024 bytes"},
+      {"clear screen in the name", "127.0.0.1:5000 \x1b[2J hi", ".*name.*"},
+      {"clear screen in the text", "127.0.0.1:5000 bob \x1b[2J\x1b[H",
+       ".*control character U\\+001B.*"},
+      {"a forged line in the text", "127.0.0.1:5000 bob hi\n" + forged,
+       ".*control character U\\+000A.*"},
+      {"CSI (U+009B) in the text",
+       "127.0.0.1:5000 bob \xc2\x9b"
+       "2J",
+       ".*control character U\\+009B.*"},
+  };
+  for (auto& c : legacy_cases) {
+    BOOST_TEST_CONTEXT("plain text: " << c.what) {
+      auto source =
+          p2pchat::test::legacy_peer::send_raw(nodes.a.port(), c.text);
+      BOOST_REQUIRE_MESSAGE(source, "cannot send to A" << nodes.a.report());
+      BOOST_CHECK_MESSAGE(
+          nodes.a->wait_for_log(line_pattern{
+              R"(.*dropping plain-text message from 127\.0\.0\.1:)" +
+              std::to_string(*source) + ": " + c.reason + ".*"}),
+          nodes.a.report());
+    }
+  }
+  // A name and text that are merely unusual are shown exactly.
+  chat_node zoe{"Zo\xc3\xab",
+                {"--peer", "127.0.0.1:" + std::to_string(nodes.a.port())}};
+  BOOST_REQUIRE(
+      nodes.a->wait_for(exact_line("New peer found: " + zoe.display())));
+  BOOST_REQUIRE(zoe.send_message(nodes.a, "caf\xc3\xa9 \xe2\x9c\x93"));
+  BOOST_CHECK_MESSAGE(
+      nodes.a->wait_for(exact_line("Message from " + zoe.display() +
+                                   ": caf\xc3\xa9 \xe2\x9c\x93")),
+      nodes.a.report());
+  check_chat_both_ways(nodes.a, nodes.b, "after the escapes");
+  // Nothing that reached A's terminal or log can move the cursor, clear the
+  // screen or start a line of its own, and no line was forged.
+  BOOST_CHECK_MESSAGE(!has_terminal_controls(nodes.a->output()),
+                      "control bytes on A's stdout" << nodes.a.report());
+  BOOST_CHECK_MESSAGE(!has_terminal_controls(nodes.a->output(stream::err)),
+                      "control bytes on A's stderr" << nodes.a.report());
+  BOOST_CHECK_EQUAL(nodes.a->count_lines(line_pattern{".*forged.*"}), 0u);
+  BOOST_CHECK_EQUAL(nodes.a->count_lines(line_pattern{".*owned.*"}), 0u);
+  check_rss(nodes, nodes.a->rss_kib());
 }
 
 BOOST_AUTO_TEST_CASE(a_killed_peer_is_noticed_and_costs_nothing_else) {

@@ -60,14 +60,19 @@ bool noise_client::send(const message& msg, milliseconds timeout) {
 
 bool noise_client::send_all(const std::vector<message>& msgs,
                             milliseconds timeout) {
+  auto out = seal_all(msgs);
+  return error_.empty() && raw_.send(out, timeout);
+}
+
+std::vector<char> noise_client::seal_all(const std::vector<message>& msgs) {
   std::vector<char> out;
   for (auto& msg : msgs) {
     if (auto err = session_.seal(msg, out)) {
       error_ = describe(err);
-      return false;
+      break;
     }
   }
-  return raw_.send(out, timeout);
+  return out;
 }
 
 std::optional<message> noise_client::receive(milliseconds timeout) {

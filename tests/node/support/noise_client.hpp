@@ -47,6 +47,16 @@ public:
   bool send_all(const std::vector<message>& msgs,
                 milliseconds timeout = default_timeout);
 
+  /// Seals `msgs` into one buffer, to be sent later with `send_bytes` (in
+  /// order, and before anything else is sealed).
+  std::vector<char> seal_all(const std::vector<message>& msgs);
+
+  /// Sends bytes sealed before; false if the node closed or time ran out.
+  bool send_bytes(const std::vector<char>& bytes,
+                  milliseconds timeout = default_timeout) {
+    return raw_.send(bytes, timeout);
+  }
+
   /// The next message from the node, or nothing on timeout, close or an
   /// error (then `error()` says which).
   std::optional<message> receive(milliseconds timeout = default_timeout);
