@@ -42,6 +42,21 @@ bool write(connection_broker* self, const message& msg) {
   return true;
 }
 
+/// The reason we give when a peer speaks protocol version `got`.
+std::string version_mismatch(const connection_state& st, unsigned got) {
+  return "peer speaks protocol version " + std::to_string(got) +
+         ", this node requires version " + std::to_string(version_of(st));
+}
+
+/// The peer answered our opening with a bye in clear: it speaks another
+/// version. Names its reason (decoding validated it: no control characters)
+/// and closes, never trying another version.
+void on_refusal(connection_broker* self, const bye& refusal) {
+  auto reason = "peer refused the handshake: " + refusal.reason;
+  spdlog::warn("closing connection to {}: {}", who(self), reason);
+  finish(self, reason);
+}
+
 /// True if the peer can read what we send: in plaintext mode once the
 /// preamble is settled, in a session once its keys are set.
 bool peer_can_read(const connection_state& st) {
@@ -152,19 +167,13 @@ void on_message(connection_broker* self, message& msg) {
   if (st.phase == connection_phase::awaiting_hello) {
     // Plaintext mode only: a session's hellos travel in its handshake.
     auto x = std::get_if<hello>(&msg);
-    auto refusal = std::get_if<bye>(&msg);
-    if (refusal != nullptr) {
-      auto reason = "peer refused the handshake: " + refusal->reason;
-      spdlog::warn("closing connection to {}: {}", who(self), reason);
-      finish(self, reason);
+    if (auto refusal = std::get_if<bye>(&msg)) {
+      on_refusal(self, *refusal);
     } else if (x == nullptr) {
       reject(self,
              make_error(ec::unexpected_message, "first message must be hello"));
     } else if (x->version != plaintext_protocol_version) {
-      auto reason = "peer speaks protocol version " +
-                    std::to_string(x->version) +
-                    ", this node requires version " +
-                    std::to_string(plaintext_protocol_version);
+      auto reason = version_mismatch(st, x->version);
       spdlog::warn("closing connection to {}: {}", who(self), reason);
       close_with(self, bye_code::unsupported_version, reason);
     } else {
@@ -207,20 +216,17 @@ void process_frames(connection_broker* self);
 
 /// A handshake that cannot go on: nothing can be sealed for the peer yet, so
 /// the connection just closes. A node that does not speak our version
-/// answers our first message with a bye in clear frames; name its reason
-/// (without ever taking anything else from it).
+/// answers our first message with a bye in clear frames instead.
 void handshake_failed(connection_broker* self, const caf::error& err,
                       const char* data, size_t size) {
   auto clear = decode_payload(data, size);
   auto refusal = clear ? std::get_if<bye>(&*clear) : nullptr;
-  std::string reason;
-  if (refusal != nullptr && refusal->code == bye_code::unsupported_version)
-    // Decoding validated the text: no control characters.
-    reason = "peer refused the handshake: " + refusal->reason;
-  else
-    reason = describe(err);
-  spdlog::warn("closing connection to {}: {}", who(self), reason);
-  finish(self, reason);
+  if (refusal != nullptr && refusal->code == bye_code::unsupported_version) {
+    on_refusal(self, *refusal);
+    return;
+  }
+  spdlog::warn("closing connection to {}: {}", who(self), describe(err));
+  finish(self, describe(err));
 }
 
 /// Hands one handshake message to the session and sends its answer. Returns
@@ -362,10 +368,8 @@ size_t consume_preamble(connection_broker* self, const char* data,
       self->delayed_send(self, st.cfg.legacy_read_timeout, timeout_atom::value);
       return 0;
     case preamble_status::unsupported_version: {
-      auto reason = "peer speaks protocol version " +
-                    std::to_string(static_cast<uint8_t>(st.preamble.back())) +
-                    ", this node requires version " +
-                    std::to_string(version_of(st));
+      auto reason =
+          version_mismatch(st, static_cast<uint8_t>(st.preamble.back()));
       spdlog::warn("closing connection from {}: {}", who(self), reason);
       // Framing is the same in every version, so the peer can read why; the
       // bye is in clear, as nothing else will ever be.
