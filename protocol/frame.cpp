@@ -24,15 +24,18 @@ preamble_status check_preamble(const char* data, size_t size, uint8_t version) {
              : preamble_status::unsupported_version;
 }
 
+void put_frame_length(std::vector<char>& out, size_t at, size_t length) {
+  auto len = static_cast<uint32_t>(length);
+  for (size_t i = 0; i < frame_header_size; ++i)
+    out[at + i] = static_cast<char>(len >> (8 * (frame_header_size - 1 - i)));
+}
+
 void append_frame(const message& msg, std::vector<char>& out) {
   auto start = out.size();
   out.resize(start + frame_header_size);
   encode_payload(msg, out);
   // Patch the length in place: the payload's size is known only now.
-  auto len = static_cast<uint32_t>(out.size() - start - frame_header_size);
-  for (size_t i = 0; i < frame_header_size; ++i)
-    out[start + i] =
-        static_cast<char>(len >> (8 * (frame_header_size - 1 - i)));
+  put_frame_length(out, start, out.size() - start - frame_header_size);
 }
 
 frame_reader::frame_reader(uint32_t max_frame_size)

@@ -48,6 +48,11 @@ enum class preamble_status {
 /// that speaks protocol `version`.
 preamble_status check_preamble(const char* data, size_t size, uint8_t version);
 
+/// Writes `length` as the big-endian frame header at `out[at]` (the 4 bytes
+/// must exist already): for callers that know the payload size only after
+/// writing it.
+void put_frame_length(std::vector<char>& out, size_t at, size_t length);
+
 /// Appends the frame for `msg` (length prefix + payload) to `out`.
 void append_frame(const message& msg, std::vector<char>& out);
 

@@ -10,12 +10,6 @@ namespace p2pchat {
 
 namespace {
 
-void put_length(std::vector<char>& out, size_t at, size_t length) {
-  auto len = static_cast<uint32_t>(length);
-  for (size_t i = 0; i < frame_header_size; ++i)
-    out[at + i] = static_cast<char>(len >> (8 * (frame_header_size - 1 - i)));
-}
-
 caf::error not_established() {
   return make_error(ec::handshake_failed,
                     "no transport keys: the handshake has not finished");
@@ -109,7 +103,7 @@ caf::error secure_session::seal_payload(caf::span<const char> payload,
     out.resize(start);
     return err;
   }
-  put_length(out, start, out.size() - start - frame_header_size);
+  put_frame_length(out, start, out.size() - start - frame_header_size);
   if (cipher.nonce() % limits_.rekey_interval == 0)
     cipher.rekey();
   return caf::none;
@@ -141,7 +135,7 @@ void secure_session::append_framed(const std::vector<char>& noise_message,
                                    std::vector<char>& out) {
   auto start = out.size();
   out.resize(start + frame_header_size);
-  put_length(out, start, noise_message.size());
+  put_frame_length(out, start, noise_message.size());
   out.insert(out.end(), noise_message.begin(), noise_message.end());
 }
 
