@@ -1,5 +1,7 @@
 #include "actors/connection.hpp"
 
+#include <iterator>
+
 #include <caf/detail/sync_request_bouncer.hpp>
 #include <caf/io/network/multiplexer.hpp>
 #include <spdlog/spdlog.h>
@@ -26,9 +28,10 @@ uint8_t version_of(const connection_state& st) {
                                    : protocol_version;
 }
 
-/// Frames `msg` (sealed, in a session) into the write buffer. Returns false
-/// if the session cannot seal it any more; the connection is closed then.
-bool write(connection_broker* self, const message& msg) {
+/// Frames `msg` (sealed, in a session) into the write buffer, without
+/// flushing it yet. Returns false if the session cannot seal it any more;
+/// the connection is closed then.
+bool append(connection_broker* self, const message& msg) {
   auto& st = self->state;
   auto& buf = self->wr_buf(st.hdl);
   if (!st.session) {
@@ -38,7 +41,14 @@ bool write(connection_broker* self, const message& msg) {
     finish(self, describe(err));
     return false;
   }
-  self->flush(st.hdl);
+  return true;
+}
+
+/// Frames `msg` into the write buffer and hands it to the socket.
+bool write(connection_broker* self, const message& msg) {
+  if (!append(self, msg))
+    return false;
+  self->flush(self->state.hdl);
   return true;
 }
 
@@ -65,12 +75,10 @@ bool peer_can_read(const connection_state& st) {
   return !st.session || st.session->established();
 }
 
-/// Writes `msg` unless the peer left too much unread; then drops the peer.
-/// Returns whether the connection still sends.
-bool write_bounded(connection_broker* self, const message& msg) {
+/// Drops the peer if it left more than the bound unread. Returns whether
+/// the connection still sends.
+bool check_send_buffer(connection_broker* self) {
   auto& st = self->state;
-  if (st.phase != connection_phase::established || !write(self, msg))
-    return false;
   // What CAF could not hand to the socket yet: the peer does not read.
   auto unsent = self->wr_buf(st.hdl).size();
   if (unsent <= st.cfg.max_send_buffer)
@@ -80,6 +88,79 @@ bool write_bounded(connection_broker* self, const message& msg) {
                who(self), unsent, st.cfg.max_send_buffer);
   finish(self, "peer does not read");
   return false;
+}
+
+/// Writes `msg` unless the peer left too much unread; then drops the peer.
+/// Returns whether the connection still sends.
+bool write_bounded(connection_broker* self, const message& msg) {
+  return self->state.phase == connection_phase::established &&
+         write(self, msg) && check_send_buffer(self);
+}
+
+/// Above this many unsent bytes, chats wait in the connection until the
+/// peer took enough.
+size_t send_high_water(const connection_state& st) {
+  return st.cfg.max_send_buffer / 2;
+}
+
+/// Writes waiting chats while the peer keeps up: CAF's buffer holds at most
+/// the high-water mark plus one chat. Confirms each batch once all of its
+/// chats are written. The registry sends only a few batches unconfirmed, so
+/// a peer that reads slower than the user types slows the registry down
+/// instead of filling our memory. Returns false if the connection closed.
+bool write_waiting_chats(connection_broker* self) {
+  auto& st = self->state;
+  bool wrote = false;
+  while (!st.unwritten.empty() &&
+         self->wr_buf(st.hdl).size() <= send_high_water(st)) {
+    if (!append(self, st.unwritten.front()))
+      return false;
+    st.unwritten.pop_front();
+    wrote = true;
+    auto& batch = st.held_batches.front();
+    if (--batch.chats_unwritten == 0) {
+      batch.promise.deliver(caf::unit);
+      st.held_batches.pop_front();
+    }
+  }
+  if (wrote) {
+    self->flush(st.hdl);
+    if (!check_send_buffer(self))
+      return false;
+  }
+  // While chats wait, CAF reports each write (data_transferred_msg): the
+  // cue to go on, and the proof that the peer still reads.
+  bool waiting = !st.unwritten.empty();
+  if (waiting != st.acking_writes) {
+    st.acking_writes = waiting;
+    self->ack_writes(st.hdl, waiting);
+    st.wrote_since_tick = false;
+    st.stalled_intervals = 0;
+  }
+  return true;
+}
+
+/// Takes a batch of chats from the registry; answers once all are written.
+caf::result<void> send_chats(connection_broker* self, std::vector<chat>& msgs) {
+  auto& st = self->state;
+  if (st.phase != connection_phase::established)
+    return make_error(ec::connection_closing);
+  if (msgs.empty())
+    return caf::unit;
+  st.held_batches.push_back({self->make_response_promise(), msgs.size()});
+  std::move(msgs.begin(), msgs.end(), std::back_inserter(st.unwritten));
+  write_waiting_chats(self);
+  return caf::delegated<void>{};
+}
+
+/// Hands the chats collected from the current read to the registry.
+void forward_chats(connection_broker* self) {
+  auto& st = self->state;
+  if (st.inbound_chats.empty())
+    return;
+  self->send(st.cfg.registry, chat_atom::value,
+             caf::actor_cast<caf::actor>(self), std::move(st.inbound_chats));
+  st.inbound_chats.clear();
 }
 
 /// CAF 0.17.6's brokers never close their mailbox when they terminate
@@ -107,6 +188,14 @@ void close_mailbox_on_exit(connection_broker* self) {
 /// Tells the registry once that this connection is gone, then stops.
 void finish(connection_broker* self, const std::string& reason) {
   auto& st = self->state;
+  // What the peer sent before comes first.
+  forward_chats(self);
+  // The chats of unconfirmed batches may never reach the peer: the registry
+  // sends them elsewhere.
+  for (auto& batch : st.held_batches)
+    batch.promise.deliver(make_error(ec::connection_closing));
+  st.held_batches.clear();
+  st.unwritten.clear();
   if (!st.reported_closed) {
     st.reported_closed = true;
     self->send(st.cfg.registry, closed_atom::value,
@@ -182,10 +271,14 @@ void on_message(connection_broker* self, message& msg) {
     return;
   }
   if (auto x = std::get_if<chat>(&msg)) {
+    // Collected, and forwarded with every other chat of this read.
     ++st.forwarded;
-    self->send(st.cfg.registry, chat_atom::value,
-               caf::actor_cast<caf::actor>(self), std::move(*x));
-  } else if (auto x = std::get_if<broadcast>(&msg)) {
+    st.inbound_chats.push_back(std::move(*x));
+    return;
+  }
+  // Anything else the peer sent after those chats comes after them.
+  forward_chats(self);
+  if (auto x = std::get_if<broadcast>(&msg)) {
     ++st.forwarded;
     self->send(st.cfg.registry, bcast_atom::value,
                caf::actor_cast<caf::actor>(self), std::move(*x));
@@ -265,6 +358,8 @@ void request_barrier(connection_broker* self) {
   auto& st = self->state;
   if (st.barrier_pending)
     return;
+  // The barrier must queue behind every message it confirms.
+  forward_chats(self);
   st.barrier_pending = true;
   auto mark = st.forwarded;
   self->request(st.cfg.registry, caf::infinite, barrier_atom::value)
@@ -307,8 +402,16 @@ bool may_forward(connection_broker* self) {
   return false;
 }
 
-/// Cuts and handles every complete frame buffered so far.
+void handle_frames(connection_broker* self);
+
+/// Cuts and handles every complete frame buffered so far, and forwards the
+/// chats among them in one message.
 void process_frames(connection_broker* self) {
+  handle_frames(self);
+  forward_chats(self);
+}
+
+void handle_frames(connection_broker* self) {
   auto& st = self->state;
   while (st.phase == connection_phase::awaiting_hello ||
          st.phase == connection_phase::established ||
@@ -517,6 +620,21 @@ caf::behavior connection(connection_broker* self,
           return;
         // Counts whole intervals without a byte from the peer: a busy link
         // is never pinged, an idle one once per interval.
+        if (!st.unwritten.empty()) {
+          // Chats wait for the peer to read: it must make progress.
+          st.stalled_intervals =
+              st.wrote_since_tick ? 0 : st.stalled_intervals + 1;
+          st.wrote_since_tick = false;
+          if (st.stalled_intervals >= stalled_intervals_limit) {
+            spdlog::warn("closing connection to {}: {} bytes unsent, none "
+                         "taken for {} ms (the peer does not read)",
+                         who(self), self->wr_buf(st.hdl).size(),
+                         (st.stalled_intervals - 1) *
+                             st.cfg.ping_interval.count());
+            finish(self, "peer does not read");
+            return;
+          }
+        }
         auto silent = st.silent_intervals++;
         if (silent >= silent_intervals_limit) {
           spdlog::warn("closing connection to {}: nothing received for {} ms",
@@ -533,10 +651,12 @@ caf::behavior connection(connection_broker* self,
         if (!self->state.paused)
           self->trigger(self->state.hdl);
       },
-      [self](send_atom, const chat& msg) {
-        if (!write_bounded(self, msg))
-          return caf::result<void>{make_error(ec::connection_closing)};
-        return caf::result<void>{caf::unit};
+      [self](send_atom, std::vector<chat>& msgs) {
+        return send_chats(self, msgs);
+      },
+      [self](const caf::io::data_transferred_msg&) {
+        self->state.wrote_since_tick = true;
+        write_waiting_chats(self);
       },
       [self](send_atom, const broadcast& msg) {
         // Best effort: a flood reaches its targets over other links too.

@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <optional>
 #include <string>
@@ -104,6 +105,23 @@ struct connection_state {
   /// handled (see `max_pending_messages`).
   uint64_t forwarded = 0;
   uint64_t confirmed = 0;
+  /// Chats of the current read, not handed to the registry yet.
+  std::vector<chat> inbound_chats;
+  /// Batches of chats from the registry not confirmed yet, oldest first,
+  /// each with how many of its chats wait in `unwritten` (see
+  /// write_waiting_chats).
+  struct held_batch {
+    caf::response_promise promise;
+    size_t chats_unwritten = 0;
+  };
+  std::deque<held_batch> held_batches;
+  std::deque<chat> unwritten;
+  /// CAF reports writes (while chats wait).
+  bool acking_writes = false;
+  /// CAF reported a write since the last tick, and ticks in a row without
+  /// one while chats waited.
+  bool wrote_since_tick = false;
+  uint32_t stalled_intervals = 0;
   /// A barrier request is on its way through registry and console.
   bool barrier_pending = false;
   /// Reading is paused until the registry catches up.
@@ -116,6 +134,11 @@ using connection_broker =
 
 /// A link whose peer sent nothing for this many ping intervals is dead.
 constexpr uint32_t silent_intervals_limit = 3;
+
+/// A peer that takes none of our bytes while chats wait for it, for this
+/// many ping intervals in a row (the first may be partial), does not read
+/// and is closed.
+constexpr uint32_t stalled_intervals_limit = 2;
 
 /// Read sizes: small while idle (memory per held connection), large while a
 /// busy peer keeps filling reads (throughput).

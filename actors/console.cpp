@@ -7,6 +7,8 @@
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
+#include "actors/json_text.hpp"
+
 namespace p2pchat {
 
 namespace {
@@ -16,19 +18,26 @@ using console_ptr = console_actor::stateful_pointer<console_state>;
 /// Keys keep the order they are written in: "event" always comes first.
 using json = nlohmann::ordered_json;
 
-/// Writes one event as a JSON line. The flush waits for a message to
-/// ourselves, which queues behind every event already in the mailbox: a
-/// burst leaves in few writes, a single event at once.
-void emit(console_ptr self, const json& event) {
+/// Flushes the JSON lines written so far once the console has handled what
+/// its mailbox holds now: the flush waits for a message to ourselves, which
+/// queues behind every event already there. A burst leaves in few writes, a
+/// single event at once.
+void schedule_flush(console_ptr self) {
   auto& st = self->state;
-  // Texts are validated UTF-8; `replace` only guards against a bug turning
-  // into an exception.
-  *st.cfg.out << event.dump(-1, ' ', false, json::error_handler_t::replace)
-              << '\n';
   if (!st.flush_pending) {
     st.flush_pending = true;
     self->send(caf::actor_cast<console_actor>(self), flush_atom::value);
   }
+}
+
+/// Writes one event as a JSON line.
+void emit(console_ptr self, const json& event) {
+  // Texts are validated UTF-8; `replace` only guards against a bug turning
+  // into an exception.
+  *self->state.cfg.out << event.dump(-1, ' ', false,
+                                     json::error_handler_t::replace)
+                       << '\n';
+  schedule_flush(self);
 }
 
 json peer_json(const peer_view& x) {
@@ -44,6 +53,25 @@ json peer_json(const peer_view& x) {
     result["trust"] = trust;
   }
   return result;
+}
+
+/// Writes one chat event per text, {"event":"chat","from":{...},"text":...}
+/// as emit() would, but without building a JSON object per message: chats
+/// are the one event that arrives by the hundred thousand.
+void emit_chats(console_ptr self, const peer_view& from,
+                const std::vector<std::string>& texts) {
+  auto head =
+      R"({"event":"chat","from":)" +
+      peer_json(from).dump(-1, ' ', false, json::error_handler_t::replace) +
+      R"(,"text":)";
+  std::string lines;
+  for (auto& text : texts) {
+    lines += head;
+    append_json_string(lines, text);
+    lines += "}\n";
+  }
+  *self->state.cfg.out << lines;
+  schedule_flush(self);
 }
 
 /// Prints complete lines, then re-opens the prompt (if any).
@@ -70,6 +98,7 @@ void render(console_ptr self, const std::vector<std::string>& lines) {
 }
 
 void run(console_ptr self, menu::step step);
+void send_collected(console_ptr self);
 
 /// Feeds queued input to the menu until it waits for the registry again;
 /// handles a pending end of input once every line before it is handled.
@@ -86,6 +115,7 @@ void drain_input(console_ptr self) {
       break;
     }
   }
+  send_collected(self);
 }
 
 void quit(console_ptr self) {
@@ -110,6 +140,19 @@ void quit(console_ptr self) {
             });
 }
 
+/// Hands the texts collected for one address to the registry.
+void send_collected(console_ptr self) {
+  auto& st = self->state;
+  if (st.outgoing_texts.empty())
+    return;
+  self->send(st.registry, send_atom::value, st.outgoing_to,
+             std::move(st.outgoing_texts));
+  st.outgoing_texts.clear();
+}
+
+/// Sends what the menu asked for. Texts to the same address, one after
+/// another, travel together; anything else first sends them, so that the
+/// registry sees every request in the order the user made it.
 struct request_visitor {
   console_ptr self;
 
@@ -118,15 +161,24 @@ struct request_visitor {
   }
 
   void operator()(menu::send_request& x) {
-    self->send(self->state.registry, send_atom::value, std::move(x.to),
-               std::move(x.text));
+    auto& st = self->state;
+    if (!st.outgoing_texts.empty() && st.outgoing_to != x.to)
+      send_collected(self);
+    st.outgoing_to = std::move(x.to);
+    st.outgoing_texts.push_back(std::move(x.text));
   }
 
-  void operator()(menu::disconnect_request& x) {
+  template <class Request>
+  void operator()(Request& x) {
+    send_collected(self);
+    handle(x);
+  }
+
+  void handle(menu::disconnect_request& x) {
     self->send(self->state.registry, discon_atom::value, std::move(x.to));
   }
 
-  void operator()(menu::list_request) {
+  void handle(menu::list_request) {
     self->request(self->state.registry, caf::infinite, list_atom::value)
         .then([s = self](const std::vector<peer_view>& peers) {
           run(s, s->state.menu_.show_peers(peers));
@@ -134,7 +186,7 @@ struct request_visitor {
         });
   }
 
-  void operator()(menu::candidates_request) {
+  void handle(menu::candidates_request) {
     self->request(self->state.registry, caf::infinite, list_atom::value)
         .then([s = self](const std::vector<peer_view>& peers) {
           run(s, s->state.menu_.show_candidates(peers));
@@ -142,16 +194,16 @@ struct request_visitor {
         });
   }
 
-  void operator()(menu::connect_request& x) {
+  void handle(menu::connect_request& x) {
     for (auto& addr : x.to)
       self->send(self->state.registry, connect_atom::value, addr);
   }
 
-  void operator()(menu::broadcast_request& x) {
+  void handle(menu::broadcast_request& x) {
     self->send(self->state.registry, bcast_atom::value, std::move(x.text));
   }
 
-  void operator()(menu::verify_list_request) {
+  void handle(menu::verify_list_request) {
     self->request(self->state.registry, caf::infinite, list_atom::value)
         .then([s = self](const std::vector<peer_view>& peers) {
           run(s, s->state.menu_.show_verify_candidates(peers));
@@ -159,17 +211,17 @@ struct request_visitor {
         });
   }
 
-  void operator()(menu::verify_request& x) {
+  void handle(menu::verify_request& x) {
     self->send(self->state.registry, verify_atom::value, std::move(x.name),
                x.id);
   }
 
-  void operator()(menu::legacy_answer& x) {
+  void handle(menu::legacy_answer& x) {
     self->send(self->state.registry, confirm_atom::value, std::move(x.to),
                x.yes);
   }
 
-  void operator()(menu::quit_request) { quit(self); }
+  void handle(menu::quit_request) { quit(self); }
 };
 
 void run(console_ptr self, menu::step step) {
@@ -188,7 +240,7 @@ void run(console_ptr self, menu::step step) {
 } // namespace
 
 console_actor::behavior_type console(console_ptr self, console_config cfg) {
-  self->state.menu_ = menu{cfg.self_id};
+  self->state.menu_ = menu{cfg.self_id, !cfg.jsonl};
   self->state.cfg = std::move(cfg);
   return {
       [self](start_atom, registry_actor registry) {
@@ -196,12 +248,13 @@ console_actor::behavior_type console(console_ptr self, console_config cfg) {
         run(self, self->state.menu_.start());
         drain_input(self);
       },
-      [self](input_atom, std::string& line) {
+      [self](input_atom, std::vector<std::string>& lines) {
         auto& st = self->state;
         // A terminal echoed the line and its newline; a pipe did not.
         if (st.cfg.terminal)
           st.at_line_start = true;
-        st.pending_input.push_back(std::move(line));
+        for (auto& line : lines)
+          st.pending_input.push_back(std::move(line));
         if (st.registry)
           drain_input(self);
       },
@@ -211,14 +264,19 @@ console_actor::behavior_type console(console_ptr self, console_config cfg) {
         if (self->state.registry)
           drain_input(self);
       },
-      [self](chat_atom, const peer_view& from, const std::string& text) {
-        if (self->state.cfg.jsonl)
-          emit(self, json{{"event", "chat"},
-                          {"from", peer_json(from)},
-                          {"text", text}});
-        else
-          render(self, {"Message from " + display_name(from) +
-                        trust_mark(from) + ": " + text});
+      [self](chat_atom, const peer_view& from,
+             const std::vector<std::string>& texts) {
+        if (self->state.cfg.jsonl) {
+          emit_chats(self, from, texts);
+          return;
+        }
+        auto head =
+            "Message from " + display_name(from) + trust_mark(from) + ": ";
+        std::vector<std::string> lines;
+        lines.reserve(texts.size());
+        for (auto& text : texts)
+          lines.push_back(head + text);
+        render(self, lines);
       },
       [self](bcast_atom, const peer_view& origin, const std::string& text) {
         if (self->state.cfg.jsonl)

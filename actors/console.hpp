@@ -36,6 +36,10 @@ struct console_state {
   menu menu_;
   /// Lines typed while the menu waits for the registry.
   std::deque<std::string> pending_input;
+  /// Texts the menu asked to send to `outgoing_to` while handling the
+  /// current input, not handed to the registry yet.
+  peer_address outgoing_to;
+  std::vector<std::string> outgoing_texts;
   /// Input ended (or a signal asked to quit) while lines were still queued.
   bool end_of_input = false;
   /// False while a prompt (or other partial line) is on the current line.

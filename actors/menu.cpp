@@ -72,7 +72,7 @@ std::optional<bool> parse_yes_no(std::string_view line) {
 
 } // namespace
 
-menu::menu(node_id self) : self_(self) {
+menu::menu(node_id self, bool show_menu) : self_(self), show_menu_(show_menu) {
   // nop
 }
 
@@ -82,14 +82,16 @@ menu::step menu::start() {
 
 menu::step menu::back_to_menu(std::vector<std::string> lines) {
   auto content = lines.size();
-  lines.emplace_back("");
-  lines.emplace_back("***** Menu *****");
-  lines.emplace_back("1. Send message");
-  lines.emplace_back("2. Query active peers");
-  lines.emplace_back("3. Connect to active peers");
-  lines.emplace_back("4. Broadcast message");
-  lines.emplace_back("5. Verify a peer's key");
-  lines.emplace_back("0. Quit");
+  if (show_menu_) {
+    lines.emplace_back("");
+    lines.emplace_back("***** Menu *****");
+    lines.emplace_back("1. Send message");
+    lines.emplace_back("2. Query active peers");
+    lines.emplace_back("3. Connect to active peers");
+    lines.emplace_back("4. Broadcast message");
+    lines.emplace_back("5. Verify a peer's key");
+    lines.emplace_back("0. Quit");
+  }
   state_ = state::choice;
   prompt_ = choice_prompt;
   auto menu_lines = lines.size() - content;
@@ -145,9 +147,10 @@ menu::step menu::invalid(std::string_view why) {
   return back_to_menu({std::move(line)});
 }
 
-menu::step menu::ask(state next, std::string prompt) {
+menu::step menu::ask(state next, const char* prompt) {
   state_ = next;
-  prompt_ = std::move(prompt);
+  // Keeps the prompt's buffer: typing a message costs no allocation here.
+  prompt_.assign(prompt);
   return step{};
 }
 

@@ -70,8 +70,9 @@ public:
   };
 
   /// `self` is our node id: menu 5 shows its fingerprint and computes
-  /// safety numbers with it.
-  explicit menu(node_id self = {});
+  /// safety numbers with it. Without `show_menu` (a machine-readable
+  /// console), steps leave the menu out instead of building it each time.
+  explicit menu(node_id self = {}, bool show_menu = true);
 
   /// Shows the menu and opens the choice prompt.
   step start();
@@ -135,7 +136,7 @@ private:
 
   step invalid(std::string_view why);
 
-  step ask(state next, std::string prompt);
+  step ask(state next, const char* prompt);
 
   /// Opens the question about the first legacy peer waiting for one.
   void open_legacy_question(std::vector<std::string>& lines);
@@ -145,6 +146,7 @@ private:
   step yes_no(std::string_view line, Yes on_yes, No on_no);
 
   node_id self_;
+  bool show_menu_;
   state state_ = state::choice;
   std::string prompt_;
   std::string host_;

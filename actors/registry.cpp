@@ -4,7 +4,9 @@
 #include "protocol/errors.hpp"
 #include "protocol/signing.hpp"
 
+#include <algorithm>
 #include <chrono>
+#include <iterator>
 #include <random>
 
 #include <caf/send.hpp>
@@ -38,40 +40,52 @@ namespace {
 
 using namespace detail;
 
-/// Chats one connection may have unconfirmed at a time. CAF 0.17.6 keeps an
-/// actor's pending responses in a flat vector and erases each answered one
-/// from it, so an answer costs time linear in the number pending: 200,000
-/// chats handed over at once made the registry quadratic (measured with
-/// bench/node_chat). A small window keeps that cost constant, and the
-/// connection still writes many chats per multiplexer cycle.
-constexpr size_t max_chats_in_flight = 64;
+/// Chats go to a connection in batches of at most this many, and at most
+/// `max_batches_in_flight` batches are unconfirmed at a time. CAF 0.17.6
+/// keeps an actor's pending responses in a flat vector and erases each
+/// answered one from it, so an answer costs time linear in the number
+/// pending: 200,000 chats handed over one request each made the registry
+/// quadratic (measured with bench/node_chat). Few requests of many chats each
+/// keep that cost constant, cost one actor message per batch instead of per
+/// chat, and let the connection write a whole batch with one flush.
+constexpr size_t max_chats_per_batch = 256;
+constexpr size_t max_batches_in_flight = 4;
+/// A batch also ends once its texts reach this many bytes, so that a batch
+/// of long texts does not overrun the connection's send buffer at once.
+constexpr size_t max_batch_text_bytes = 64 * 1024;
 
-void send_chat(registry_ptr self, connection_id conn, chat msg);
+void send_chats(registry_ptr self, connection_id conn, std::vector<chat> msgs);
 
-/// `msg` could not go out on `conn` (it is closing or gone): it goes out on
-/// the peer's next best link, or waits for a new one.
-void reroute_chat(registry_ptr self, connection_id conn,
-                  const std::optional<peer_view>& peer, chat msg) {
+/// `msgs` could not go out on `conn` (it is closing or gone): they go out on
+/// the peer's next best link, or wait for a new one.
+void reroute_chats(registry_ptr self, connection_id conn,
+                   const std::optional<peer_view>& peer,
+                   std::vector<chat> msgs) {
   auto& st = self->state;
+  if (msgs.empty())
+    return;
   if (!peer || st.shutting_down) {
-    spdlog::warn("a chat could not be sent: its connection closed");
+    spdlog::warn("{} chat(s) could not be sent: their connection closed",
+                 msgs.size());
     return;
   }
   auto route = st.table.route(peer->id);
   if (route && *route != conn) {
-    send_chat(self, *route, std::move(msg));
+    send_chats(self, *route, std::move(msgs));
     return;
   }
-  st.outbox[peer->listen].push_back(std::move(msg));
+  auto& waiting = st.outbox[peer->listen];
+  std::move(msgs.begin(), msgs.end(), std::back_inserter(waiting));
   dial(self, peer->listen);
 }
 
-/// Once a failed connection has nothing in flight anymore, sends what
-/// waited for it elsewhere, in order; forgets the queue once it is empty.
+/// Once a failed connection has nothing in flight anymore, sends what it
+/// refused and what waited for it elsewhere, in order; forgets the queue
+/// once it is empty.
 void settle_chat_queue(registry_ptr self, connection_id conn) {
   auto& st = self->state;
   auto i = st.chat_queues.find(conn);
-  if (i == st.chat_queues.end() || i->second.in_flight > 0)
+  if (i == st.chat_queues.end() || !i->second.batches.empty())
     return;
   if (!i->second.failed) {
     if (i->second.waiting.empty())
@@ -80,8 +94,25 @@ void settle_chat_queue(registry_ptr self, connection_id conn) {
   }
   auto queue = std::move(i->second);
   st.chat_queues.erase(i);
-  for (auto& msg : queue.waiting)
-    reroute_chat(self, conn, queue.peer, std::move(msg));
+  std::vector<chat> rest;
+  rest.reserve(queue.refused.size() + queue.waiting.size());
+  for (auto* part : {&queue.refused, &queue.waiting})
+    std::move(part->begin(), part->end(), std::back_inserter(rest));
+  reroute_chats(self, conn, queue.peer, std::move(rest));
+}
+
+/// Takes the answer to the oldest batch in flight on `conn`: confirmed, its
+/// chats are done; refused, they wait to go elsewhere.
+void on_batch_answered(registry_ptr self, connection_id conn, bool written) {
+  auto& queue = self->state.chat_queues[conn];
+  auto size = static_cast<ptrdiff_t>(queue.batches.front());
+  queue.batches.pop_front();
+  auto first = queue.unconfirmed.begin();
+  if (!written) {
+    queue.failed = true;
+    std::move(first, first + size, std::back_inserter(queue.refused));
+  }
+  queue.unconfirmed.erase(first, first + size);
 }
 
 /// Hands the next waiting chats of `conn` to it while the window allows.
@@ -94,38 +125,45 @@ void pump_chat_queue(registry_ptr self, connection_id conn) {
   auto target = st.connections.find(conn);
   if (target == st.connections.end())
     queue.failed = true;
-  while (!queue.failed && queue.in_flight < max_chats_in_flight &&
+  while (!queue.failed && queue.batches.size() < max_batches_in_flight &&
          !queue.waiting.empty()) {
-    auto msg = std::move(queue.waiting.front());
-    queue.waiting.pop_front();
-    ++queue.in_flight;
-    self->request(target->second, caf::infinite, send_atom::value, msg)
+    size_t size = 0;
+    for (size_t bytes = 0;
+         size < queue.waiting.size() && size < max_chats_per_batch &&
+         bytes < max_batch_text_bytes;
+         ++size)
+      bytes += queue.waiting[size].text.size();
+    auto first = queue.waiting.begin();
+    std::vector<chat> batch(first, first + static_cast<ptrdiff_t>(size));
+    std::move(first, first + static_cast<ptrdiff_t>(size),
+              std::back_inserter(queue.unconfirmed));
+    queue.waiting.erase(first, first + static_cast<ptrdiff_t>(size));
+    queue.batches.push_back(size);
+    self->request(target->second, caf::infinite, send_atom::value,
+                  std::move(batch))
         .then(
             [self, conn] {
-              --self->state.chat_queues[conn].in_flight;
+              on_batch_answered(self, conn, true);
               pump_chat_queue(self, conn);
             },
-            [self, conn, msg](const caf::error&) {
-              auto& queue = self->state.chat_queues[conn];
-              --queue.in_flight;
-              queue.failed = true;
-              reroute_chat(self, conn, queue.peer, msg);
+            [self, conn](const caf::error&) {
+              on_batch_answered(self, conn, false);
               settle_chat_queue(self, conn);
             });
   }
   settle_chat_queue(self, conn);
 }
 
-/// Hands `msg` to connection `conn`, after the chats it holds already. If
-/// the connection turns out to be closing (or gone) before it wrote the
-/// chat, the chat goes out on the peer's next best link, or waits for a new
-/// one.
-void send_chat(registry_ptr self, connection_id conn, chat msg) {
+/// Hands `msgs` to connection `conn`, after the chats it holds already. If
+/// the connection turns out to be closing (or gone) before it wrote them,
+/// they go out on the peer's next best link, or wait for a new one.
+void send_chats(registry_ptr self, connection_id conn, std::vector<chat> msgs) {
   auto& st = self->state;
   auto [i, created] = st.chat_queues.try_emplace(conn);
   if (created)
     i->second.peer = st.table.peer_of(conn);
-  i->second.waiting.push_back(std::move(msg));
+  auto& waiting = i->second.waiting;
+  std::move(msgs.begin(), msgs.end(), std::back_inserter(waiting));
   pump_chat_queue(self, conn);
 }
 
@@ -147,8 +185,7 @@ void flush_outbox(registry_ptr self, const peer_address& addr,
   auto route = st.table.route(id);
   if (!route)
     return;
-  for (auto& msg : i->second)
-    send_chat(self, *route, std::move(msg));
+  send_chats(self, *route, std::move(i->second));
   st.outbox.erase(i);
 }
 
@@ -228,7 +265,8 @@ void on_legacy(registry_ptr self, const legacy_message& msg) {
                display_name(peer) + trust_mark(peer) + " connected");
     return;
   }
-  self->send(st.cfg.console, chat_atom::value, peer, msg.text);
+  self->send(st.cfg.console, chat_atom::value, peer,
+             std::vector<std::string>{msg.text});
 }
 
 void on_legacy_sent(registry_ptr self, const peer_address& addr,
@@ -401,14 +439,19 @@ registry_actor::behavior_type registry(registry_ptr self, registry_config cfg) {
              const peer_address& dialed, const hello& msg) {
         on_hello(self, std::move(conn), remote, dialed, msg);
       },
-      [self](chat_atom, const caf::actor& conn, const chat& msg) {
+      [self](chat_atom, const caf::actor& conn, std::vector<chat>& msgs) {
         auto peer = self->state.table.peer_of(conn.id());
         if (!peer) {
-          spdlog::debug("dropping chat from an unregistered connection");
+          spdlog::debug("dropping {} chat(s) from an unregistered connection",
+                        msgs.size());
           return;
         }
+        std::vector<std::string> texts;
+        texts.reserve(msgs.size());
+        for (auto& msg : msgs)
+          texts.push_back(std::move(msg.text));
         self->send(self->state.cfg.console, chat_atom::value,
-                   with_trust(self, *peer), msg.text);
+                   with_trust(self, *peer), std::move(texts));
       },
       [self](bye_atom, const caf::actor& conn, const bye& msg) {
         auto& st = self->state;
@@ -484,22 +527,29 @@ registry_actor::behavior_type registry(registry_ptr self, registry_config cfg) {
       },
       [self](dialfail_atom, const peer_address& addr,
              const std::string& reason) { fail_dial(self, addr, reason); },
-      [self](send_atom, const peer_address& addr, std::string& text) {
+      [self](send_atom, const peer_address& addr,
+             std::vector<std::string>& texts) {
         auto& st = self->state;
         if (st.shutting_down)
           return;
         if (st.table.is_legacy(addr)) {
-          send_to_legacy(self, addr, std::move(text));
+          for (auto& text : texts)
+            send_to_legacy(self, addr, std::move(text));
           return;
         }
-        chat msg{st.cfg.make_message_id(), st.cfg.now_ms(), std::move(text)};
+        std::vector<chat> msgs;
+        msgs.reserve(texts.size());
+        auto now = st.cfg.now_ms();
+        for (auto& text : texts)
+          msgs.push_back(chat{st.cfg.make_message_id(), now, std::move(text)});
         if (auto peer = st.table.find(addr)) {
           if (auto route = st.table.route(peer->id)) {
-            send_chat(self, *route, std::move(msg));
+            send_chats(self, *route, std::move(msgs));
             return;
           }
         }
-        st.outbox[addr].push_back(std::move(msg));
+        auto& waiting = st.outbox[addr];
+        std::move(msgs.begin(), msgs.end(), std::back_inserter(waiting));
         dial(self, addr);
       },
       [self](discon_atom, const peer_address& addr) {

@@ -65,14 +65,19 @@ struct registry_state {
   /// Chats waiting for a connection to the address they were sent to.
   std::map<peer_address, std::vector<chat>> outbox;
   /// Chats handed to one connection and not confirmed yet, and those
-  /// waiting for their turn (see `max_chats_in_flight`).
+  /// waiting for their turn (see `max_batches_in_flight`).
   struct chat_queue {
     /// The peer the connection belongs to, when the queue was made.
     std::optional<peer_view> peer;
-    size_t in_flight = 0;
-    /// The connection refused a chat: it is closing, so everything still
-    /// waiting goes elsewhere once the chats in flight came back.
+    /// Chats in the batches in flight, oldest first, and each batch's size:
+    /// the connection answers batches in the order it got them.
+    std::deque<chat> unconfirmed;
+    std::deque<size_t> batches;
+    /// The connection refused a batch: it is closing, so what it refused
+    /// and everything still waiting goes elsewhere once every batch in
+    /// flight came back.
     bool failed = false;
+    std::deque<chat> refused;
     std::deque<chat> waiting;
   };
   std::unordered_map<connection_id, chat_queue> chat_queues;

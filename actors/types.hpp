@@ -112,8 +112,9 @@ using registry_actor = caf::typed_actor<
     // A connection completed the hello exchange. Arguments: the connection,
     // the socket's remote address, the address we dialed, the peer's hello.
     caf::reacts_to<hello_atom, caf::actor, peer_address, peer_address, hello>,
-    // A connection received a chat from its peer.
-    caf::reacts_to<chat_atom, caf::actor, chat>,
+    // A connection received chats from its peer: every complete one of a
+    // read, in order (one message per read keeps a fast peer cheap).
+    caf::reacts_to<chat_atom, caf::actor, std::vector<chat>>,
     // A connection received a broadcast (to show once and pass on).
     caf::reacts_to<bcast_atom, caf::actor, broadcast>,
     // The user broadcasts a text to the whole network.
@@ -135,8 +136,9 @@ using registry_actor = caf::typed_actor<
     caf::reacts_to<lsent_atom, peer_address, std::string, caf::error>,
     // The dialer could not connect to an address.
     caf::reacts_to<dialfail_atom, peer_address, std::string>,
-    // The user sends a text to a listening address.
-    caf::reacts_to<send_atom, peer_address, std::string>,
+    // The user sends texts to a listening address, in order (the texts typed
+    // one after another to the same address travel together).
+    caf::reacts_to<send_atom, peer_address, std::vector<std::string>>,
     // The user says "exit" to a peer: close the connection, it forgets us.
     caf::reacts_to<discon_atom, peer_address>,
     // The user asks to connect to a known peer.
@@ -166,12 +168,12 @@ using registry_actor = caf::typed_actor<
 using console_actor = caf::typed_actor<
     // Wiring: the registry to ask, after both exist.
     caf::reacts_to<start_atom, registry_actor>,
-    // One line the user typed.
-    caf::reacts_to<input_atom, std::string>,
+    // Lines the user typed (or a script piped), in order.
+    caf::reacts_to<input_atom, std::vector<std::string>>,
     // End of input or a termination signal: quit like menu item 0.
     caf::reacts_to<eof_atom>,
-    // A peer's chat message.
-    caf::reacts_to<chat_atom, peer_view, std::string>,
+    // A peer's chat messages, in order.
+    caf::reacts_to<chat_atom, peer_view, std::vector<std::string>>,
     // A broadcast: its origin (name, address) and text.
     caf::reacts_to<bcast_atom, peer_view, std::string>,
     // A peer we did not know before completed its hello.

@@ -304,8 +304,9 @@ po::options_description settings_description() {
         std::to_string(defaults.max_pending_messages) + ")")
            .c_str()) //
       ("max-send-buffer", text("BYTES"),
-       ("bytes that may wait to be sent to one peer; a peer that leaves more "
-        "unread is disconnected (default " +
+       ("bytes that may wait to be sent to one peer: above half of it chats "
+        "wait for the peer to read; a peer that takes nothing for a ping "
+        "interval meanwhile, or leaves more unsent, is disconnected (default " +
         std::to_string(defaults.max_send_buffer) + ")")
            .c_str()) //
       ("ping-interval", text("MS"),

@@ -3,6 +3,7 @@
 #include <cerrno>
 #include <csignal>
 #include <string>
+#include <vector>
 
 #include <caf/send.hpp>
 #include <fcntl.h>
@@ -54,7 +55,10 @@ stdin_reader::~stdin_reader() {
 
 void stdin_reader::run() {
   std::string line;
-  char buf[4096];
+  // Every complete line of one read goes to the console in one message: a
+  // script piping thousands of lines costs a message per read, not per line.
+  std::vector<std::string> lines;
+  std::vector<char> buf(64 * 1024);
   for (;;) {
     pollfd fds[] = {{STDIN_FILENO, POLLIN, 0},
                     {stop_pipe_[0], POLLIN, 0},
@@ -74,7 +78,7 @@ void stdin_reader::run() {
     }
     if (fds[0].revents == 0)
       continue;
-    auto n = read(STDIN_FILENO, buf, sizeof(buf));
+    auto n = read(STDIN_FILENO, buf.data(), buf.size());
     if (n < 0 && (errno == EINTR || errno == EAGAIN))
       continue;
     if (n <= 0)
@@ -84,15 +88,20 @@ void stdin_reader::run() {
       if (c == '\n') {
         if (!line.empty() && line.back() == '\r')
           line.pop_back();
-        caf::anon_send(console_, input_atom::value, std::move(line));
+        lines.push_back(std::move(line));
         line.clear();
       } else if (line.size() < max_line) {
         line.push_back(c);
       }
     }
+    if (!lines.empty()) {
+      caf::anon_send(console_, input_atom::value, std::move(lines));
+      lines.clear();
+    }
   }
   if (!line.empty())
-    caf::anon_send(console_, input_atom::value, std::move(line));
+    caf::anon_send(console_, input_atom::value,
+                   std::vector<std::string>{std::move(line)});
   caf::anon_send(console_, eof_atom::value);
 }
 

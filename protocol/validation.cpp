@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <cstdio>
+#include <optional>
 #include <string>
 
 #include "protocol/errors.hpp"
@@ -127,16 +128,26 @@ caf::error validate_text(std::string_view text, size_t max_bytes) {
     return make_error(ec::invalid_text,
                       "text of " + std::to_string(text.size()) +
                           " bytes exceeds " + std::to_string(max_bytes));
-  if (auto bad = find_invalid_utf8(text); bad != std::string_view::npos)
-    return utf8_error("text", bad);
+  // One pass, quick over printable ASCII. Invalid UTF-8 anywhere wins over
+  // a control character earlier in the text.
+  std::optional<char32_t> control;
   size_t pos = 0;
-  char32_t cp = 0;
   while (pos < text.size()) {
-    next_code_point(text, pos, cp); // Cannot fail: checked above.
-    if (cp != '\t' && is_control(cp))
-      return make_error(ec::invalid_text, "text contains control character " +
-                                              code_point_name(cp));
+    auto b = static_cast<uint8_t>(text[pos]);
+    if (b >= 0x20 && b < 0x7F) {
+      ++pos;
+      continue;
+    }
+    auto at = pos;
+    char32_t cp = 0;
+    if (!next_code_point(text, pos, cp))
+      return utf8_error("text", at);
+    if (!control && cp != '\t' && is_control(cp))
+      control = cp;
   }
+  if (control)
+    return make_error(ec::invalid_text, "text contains control character " +
+                                            code_point_name(*control));
   return caf::none;
 }
 

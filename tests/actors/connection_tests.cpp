@@ -1,5 +1,6 @@
 #include "actors/connection.hpp"
 
+#include <algorithm>
 #include <optional>
 
 #include "protocol/errors.hpp"
@@ -216,8 +217,10 @@ struct connection_fixture : fixture {
 
   std::vector<chat> chats_reported() {
     std::vector<chat> result;
-    for (auto& msg : registry.received<chat_atom, caf::actor, chat>())
-      result.push_back(msg.get_as<chat>(2));
+    for (auto& msg :
+         registry.received<chat_atom, caf::actor, std::vector<chat>>())
+      for (auto& x : msg.get_as<std::vector<chat>>(2))
+        result.push_back(x);
     return result;
   }
 
@@ -371,13 +374,17 @@ BOOST_AUTO_TEST_CASE(two_brokers_complete_a_handshake_and_chat) {
   BOOST_REQUIRE_EQUAL(at_b.size(), 1u);
   BOOST_CHECK(at_a[0].get_as<hello>(4).id == peer_key.id);
   BOOST_CHECK(at_b[0].get_as<hello>(4).id == local_key.id);
-  caf::anon_send(a, send_atom::value, make_chat("hello bob"));
-  caf::anon_send(b, send_atom::value, make_chat("hello alice"));
+  caf::anon_send(a, send_atom::value,
+                 std::vector<chat>{make_chat("hello bob")});
+  caf::anon_send(b, send_atom::value,
+                 std::vector<chat>{make_chat("hello alice")});
   run();
   pump();
-  auto to_b = registry_b.received<chat_atom, caf::actor, chat>();
+  auto to_b = registry_b.received<chat_atom, caf::actor, std::vector<chat>>();
   BOOST_REQUIRE_EQUAL(to_b.size(), 1u);
-  BOOST_CHECK_EQUAL(to_b[0].get_as<chat>(2).text, "hello bob");
+  auto& got = to_b[0].get_as<std::vector<chat>>(2);
+  BOOST_REQUIRE_EQUAL(got.size(), 1u);
+  BOOST_CHECK_EQUAL(got[0].text, "hello bob");
   BOOST_REQUIRE_EQUAL(chats_reported().size(), 1u);
   BOOST_CHECK_EQUAL(chats_reported()[0].text, "hello alice");
   BOOST_CHECK(!mpx.stopped_reading(hdl) && !mpx.stopped_reading(hdl_b));
@@ -560,6 +567,36 @@ BOOST_AUTO_TEST_CASE(two_frames_in_one_read_arrive_in_order) {
   BOOST_REQUIRE_EQUAL(chats.size(), 2u);
   BOOST_CHECK_EQUAL(chats[0].text, "first");
   BOOST_CHECK_EQUAL(chats[1].text, "second");
+  // One read's chats reach the registry in one message.
+  BOOST_CHECK_EQUAL(
+      (registry.received<chat_atom, caf::actor, std::vector<chat>>().size()),
+      1u);
+}
+
+BOOST_AUTO_TEST_CASE(
+    what_follows_chats_in_a_read_reaches_the_registry_after_them) {
+  establish_inbound();
+  auto bytes = frame_of(make_chat("before the bye"));
+  auto last = frame_of(bye{bye_code::leaving, "exit"});
+  bytes.insert(bytes.end(), last.begin(), last.end());
+  peer_writes(bytes);
+  auto& log = *registry.log;
+  auto chat_at = std::find_if(log.begin(), log.end(), [](auto& x) {
+    return x
+        .template match_elements<chat_atom, caf::actor, std::vector<chat>>();
+  });
+  auto bye_at = std::find_if(log.begin(), log.end(), [](auto& x) {
+    return x.template match_elements<bye_atom, caf::actor, bye>();
+  });
+  auto closed_at = std::find_if(log.begin(), log.end(), [](auto& x) {
+    return x.template match_elements<closed_atom, caf::actor, peer_address,
+                                     bool, std::string>();
+  });
+  BOOST_REQUIRE(chat_at != log.end());
+  BOOST_REQUIRE(bye_at != log.end());
+  BOOST_REQUIRE(closed_at != log.end());
+  BOOST_CHECK(chat_at < bye_at);
+  BOOST_CHECK(bye_at < closed_at);
 }
 
 BOOST_AUTO_TEST_CASE(frame_split_across_reads) {
@@ -698,7 +735,8 @@ BOOST_AUTO_TEST_CASE(timeout_after_handshake_changes_nothing) {
 
 BOOST_AUTO_TEST_CASE(registry_commands_are_written_as_frames) {
   establish_inbound();
-  caf::anon_send(conn, send_atom::value, make_chat("hi bob"));
+  caf::anon_send(conn, send_atom::value,
+                 std::vector<chat>{make_chat("hi bob")});
   caf::anon_send(conn, close_atom::value, bye{bye_code::leaving, "quit"});
   run();
   auto msgs = written();
@@ -728,7 +766,7 @@ BOOST_AUTO_TEST_CASE(dropped_duplicate_still_delivers_chats_in_flight) {
   keep(sys.spawn(
       [=](caf::event_based_actor* self, caf::actor target) {
         self->request(target, caf::infinite, send_atom::value,
-                      make_chat("late"))
+                      std::vector<chat>{make_chat("late")})
             .then([] {}, [=](const caf::error&) { *refused = true; });
       },
       conn));
@@ -891,7 +929,7 @@ BOOST_AUTO_TEST_CASE(chat_sent_to_a_closed_connection_is_refused) {
   keep(sys.spawn(
       [=](caf::event_based_actor* self, caf::actor target) {
         self->request(target, caf::infinite, send_atom::value,
-                      make_chat("too late"))
+                      std::vector<chat>{make_chat("too late")})
             .then([] {}, [=](const caf::error&) { *refused = true; });
       },
       conn));
@@ -950,7 +988,8 @@ BOOST_AUTO_TEST_CASE(chats_flow_in_clear_frames) {
   peer_writes(frame_of(make_chat("in clear")));
   BOOST_REQUIRE_EQUAL(chats_reported().size(), 1u);
   BOOST_CHECK_EQUAL(chats_reported()[0].text, "in clear");
-  caf::anon_send(conn, send_atom::value, make_chat("back in clear"));
+  caf::anon_send(conn, send_atom::value,
+                 std::vector<chat>{make_chat("back in clear")});
   run();
   BOOST_CHECK_EQUAL(std::get<chat>(written().back()).text, "back in clear");
 }

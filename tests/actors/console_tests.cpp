@@ -1,5 +1,6 @@
 #include "actors/console.hpp"
 
+#include <algorithm>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
@@ -28,7 +29,7 @@ struct console_fixture : fixture {
 
   void type(std::initializer_list<std::string> lines) {
     for (auto& line : lines)
-      caf::anon_send(con, input_atom::value, line);
+      caf::anon_send(con, input_atom::value, text_list{line});
     run();
   }
 
@@ -69,11 +70,47 @@ BOOST_AUTO_TEST_CASE(start_prints_the_menu_and_prompt) {
 BOOST_AUTO_TEST_CASE(send_goes_to_the_registry) {
   start();
   type({"1", "127.0.0.1", "6556", "hi bob"});
-  auto sends = registry.received<send_atom, peer_address, std::string>();
+  auto sends = registry.received<send_atom, peer_address, text_list>();
   BOOST_REQUIRE_EQUAL(sends.size(), 1u);
   BOOST_CHECK_EQUAL(to_string(sends[0].get_as<peer_address>(1)),
                     "127.0.0.1:6556");
-  BOOST_CHECK_EQUAL(sends[0].get_as<std::string>(2), "hi bob");
+  BOOST_CHECK(sends[0].get_as<text_list>(2) == text_list{"hi bob"});
+}
+
+BOOST_AUTO_TEST_CASE(texts_read_together_reach_the_registry_together) {
+  start();
+  // One read from a pipe: two texts to bob, one to carol, a query, and one
+  // more to bob. Consecutive texts to one address travel in one request;
+  // the order of requests is the order typed.
+  caf::anon_send(con, input_atom::value,
+                 text_list{"1", "127.0.0.1", "6556", "one", "1", "127.0.0.1",
+                           "6556", "two", "1", "127.0.0.1", "7000", "three",
+                           "1", "127.0.0.1", "6556", "four"});
+  run();
+  auto sends = registry.received<send_atom, peer_address, text_list>();
+  BOOST_REQUIRE_EQUAL(sends.size(), 3u);
+  BOOST_CHECK(sends[0].get_as<text_list>(2) == (text_list{"one", "two"}));
+  BOOST_CHECK_EQUAL(sends[1].get_as<peer_address>(1).port, 7000);
+  BOOST_CHECK(sends[1].get_as<text_list>(2) == text_list{"three"});
+  BOOST_CHECK(sends[2].get_as<text_list>(2) == text_list{"four"});
+}
+
+BOOST_AUTO_TEST_CASE(other_requests_do_not_overtake_collected_texts) {
+  start();
+  caf::anon_send(con, input_atom::value,
+                 text_list{"1", "127.0.0.1", "6556", "before", "2"});
+  run();
+  // The registry got the text before the query.
+  auto& log = *registry.log;
+  auto send = std::find_if(log.begin(), log.end(), [](const caf::message& x) {
+    return x.match_elements<send_atom, peer_address, text_list>();
+  });
+  auto query = std::find_if(log.begin(), log.end(), [](const caf::message& x) {
+    return x.match_elements<list_atom>();
+  });
+  BOOST_REQUIRE(send != log.end());
+  BOOST_REQUIRE(query != log.end());
+  BOOST_CHECK(send < query);
 }
 
 BOOST_AUTO_TEST_CASE(invalid_input_returns_to_the_menu) {
@@ -86,7 +123,7 @@ BOOST_AUTO_TEST_CASE(invalid_input_returns_to_the_menu) {
   type({"1", "127.0.0.1", "port?"});
   BOOST_CHECK(has(output(), "Invalid input: not a port"));
   BOOST_CHECK(
-      (registry.received<send_atom, peer_address, std::string>().empty()));
+      (registry.received<send_atom, peer_address, text_list>().empty()));
 }
 
 BOOST_AUTO_TEST_CASE(query_prints_the_registrys_answer) {
@@ -104,7 +141,7 @@ BOOST_AUTO_TEST_CASE(input_typed_while_waiting_is_handled_in_order) {
   // All at once, as from a pipe: the query's answer arrives before the
   // send is handled, and the send is not lost.
   for (auto line : {"2", "1", "127.0.0.1", "6556", "after query"})
-    caf::anon_send(con, input_atom::value, std::string{line});
+    caf::anon_send(con, input_atom::value, text_list{line});
   run();
   auto text = output();
   auto list_pos = text.find("1. bob [127.0.0.1:6556] - Connected");
@@ -113,7 +150,7 @@ BOOST_AUTO_TEST_CASE(input_typed_while_waiting_is_handled_in_order) {
   BOOST_REQUIRE(ip_prompt != std::string::npos);
   BOOST_CHECK_LT(list_pos, ip_prompt);
   BOOST_CHECK_EQUAL(
-      (registry.received<send_atom, peer_address, std::string>().size()), 1u);
+      (registry.received<send_atom, peer_address, text_list>().size()), 1u);
 }
 
 BOOST_AUTO_TEST_CASE(connect_menu_dials_the_chosen_peer) {
@@ -138,7 +175,7 @@ BOOST_AUTO_TEST_CASE(connect_menu_dials_the_chosen_peer) {
 BOOST_AUTO_TEST_CASE(event_in_a_pipe_ends_the_prompt_line_and_reprints_it) {
   start(false);
   output();
-  caf::anon_send(con, chat_atom::value, bob(), std::string{"hello"});
+  caf::anon_send(con, chat_atom::value, bob(), text_list{"hello"});
   run();
   BOOST_CHECK_EQUAL(output(), "\nMessage from bob [127.0.0.1:6556]: hello\n"
                               "Enter choice: ");
@@ -169,14 +206,14 @@ BOOST_AUTO_TEST_CASE(quit_waits_for_the_registry_then_tells_main) {
 
 BOOST_AUTO_TEST_CASE(end_of_input_quits_after_pending_lines) {
   start();
-  caf::anon_send(con, input_atom::value, std::string{"1"});
-  caf::anon_send(con, input_atom::value, std::string{"127.0.0.1"});
-  caf::anon_send(con, input_atom::value, std::string{"6556"});
-  caf::anon_send(con, input_atom::value, std::string{"last words"});
+  caf::anon_send(con, input_atom::value, text_list{"1"});
+  caf::anon_send(con, input_atom::value, text_list{"127.0.0.1"});
+  caf::anon_send(con, input_atom::value, text_list{"6556"});
+  caf::anon_send(con, input_atom::value, text_list{"last words"});
   caf::anon_send(con, eof_atom::value);
   run();
   BOOST_CHECK_EQUAL(
-      (registry.received<send_atom, peer_address, std::string>().size()), 1u);
+      (registry.received<send_atom, peer_address, text_list>().size()), 1u);
   BOOST_CHECK_EQUAL(registry.received<shutdown_atom>().size(), 1u);
   BOOST_CHECK_EQUAL(main.received<done_atom>().size(), 1u);
 }
@@ -187,7 +224,7 @@ BOOST_AUTO_TEST_CASE(jsonl_prints_no_menu_and_no_prompt) {
   type({"1", "127.0.0.1", "6556", "hi bob"});
   BOOST_CHECK_EQUAL(output(), "");
   BOOST_CHECK_EQUAL(
-      (registry.received<send_atom, peer_address, std::string>().size()), 1u);
+      (registry.received<send_atom, peer_address, text_list>().size()), 1u);
 }
 
 BOOST_AUTO_TEST_CASE(jsonl_prints_one_object_per_event) {
@@ -195,7 +232,7 @@ BOOST_AUTO_TEST_CASE(jsonl_prints_one_object_per_event) {
   carol.legacy = true;
   carol.name = "carol";
   start(false, true);
-  caf::anon_send(con, chat_atom::value, bob(), std::string{"hi \"there\"\t✓"});
+  caf::anon_send(con, chat_atom::value, bob(), text_list{"hi \"there\"\t✓"});
   caf::anon_send(con, bcast_atom::value, carol, std::string{"to all"});
   caf::anon_send(con, found_atom::value, bob());
   caf::anon_send(con, left_atom::value, carol);
@@ -249,11 +286,12 @@ BOOST_AUTO_TEST_CASE(jsonl_flushes_once_per_burst) {
   caf::anon_send(con, start_atom::value,
                  caf::actor_cast<registry_actor>(registry.handle));
   run();
-  for (int i = 0; i < 100; ++i)
-    caf::anon_send(con, chat_atom::value, bob(), std::to_string(i));
+  for (int i = 0; i < 98; ++i)
+    caf::anon_send(con, chat_atom::value, bob(), text_list{std::to_string(i)});
+  caf::anon_send(con, chat_atom::value, bob(), text_list{"98", "99"});
   run();
   BOOST_CHECK_EQUAL(buf.syncs, 1);
-  caf::anon_send(con, chat_atom::value, bob(), std::string{"alone"});
+  caf::anon_send(con, chat_atom::value, bob(), text_list{"alone"});
   run();
   BOOST_CHECK_EQUAL(buf.syncs, 2);
   auto text = buf.str();
@@ -274,8 +312,8 @@ BOOST_AUTO_TEST_CASE(a_changed_key_is_a_warning_and_marks_its_messages) {
   auto eve = bob();
   eve.trust = trust_status::key_changed;
   caf::anon_send(con, keychg_atom::value, eve);
-  caf::anon_send(con, chat_atom::value, eve, std::string{"trust me"});
-  caf::anon_send(con, chat_atom::value, bob(), std::string{"unmarked"});
+  caf::anon_send(con, chat_atom::value, eve, text_list{"trust me"});
+  caf::anon_send(con, chat_atom::value, bob(), text_list{"unmarked"});
   run();
   BOOST_CHECK_EQUAL(output(),
                     "\nWARNING: bob [127.0.0.1:6556] presents a different key "
@@ -291,7 +329,7 @@ BOOST_AUTO_TEST_CASE(legacy_messages_are_marked_unencrypted) {
   output();
   auto old = bob();
   old.legacy = true;
-  caf::anon_send(con, chat_atom::value, old, std::string{"plain"});
+  caf::anon_send(con, chat_atom::value, old, text_list{"plain"});
   run();
   BOOST_CHECK(has(output(), "Message from bob [127.0.0.1:6556] (legacy, "
                             "unencrypted): plain\n"));

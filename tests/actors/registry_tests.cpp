@@ -26,44 +26,47 @@ BOOST_AUTO_TEST_CASE(hello_makes_a_connected_peer_at_its_listening_address) {
 BOOST_AUTO_TEST_CASE(chat_from_a_connection_reaches_the_console) {
   auto conn = connect(7, "bob", 6556);
   caf::anon_send(reg, chat_atom::value, conn.handle,
-                 chat{message_id{}, 1, "hi there"});
+                 std::vector<chat>{chat{message_id{}, 1, "hi there"},
+                                   chat{message_id{}, 2, "and more"}});
   run();
-  auto chats = console.received<chat_atom, peer_view, std::string>();
+  // One read's chats reach the console together, in order.
+  auto chats = console.received<chat_atom, peer_view, text_list>();
   BOOST_REQUIRE_EQUAL(chats.size(), 1u);
   BOOST_CHECK_EQUAL(chats[0].get_as<peer_view>(1).name, "bob");
-  BOOST_CHECK_EQUAL(chats[0].get_as<std::string>(2), "hi there");
+  BOOST_CHECK(chats[0].get_as<text_list>(2) ==
+              (text_list{"hi there", "and more"}));
 }
 
 BOOST_AUTO_TEST_CASE(chat_from_an_unregistered_connection_is_dropped) {
   auto stranger = make_stand_in();
   caf::anon_send(reg, chat_atom::value, stranger.handle,
-                 chat{message_id{}, 1, "who am I"});
+                 std::vector<chat>{chat{message_id{}, 1, "who am I"}});
   run();
-  BOOST_CHECK((console.received<chat_atom, peer_view, std::string>().empty()));
+  BOOST_CHECK((console.received<chat_atom, peer_view, text_list>().empty()));
 }
 
 BOOST_AUTO_TEST_CASE(send_to_a_connected_peer_reuses_its_connection) {
   auto conn = connect(7, "bob", 6556);
   caf::anon_send(reg, send_atom::value, peer_address{"127.0.0.1", 6556},
-                 std::string{"one"});
+                 text_list{"one", "two"});
   caf::anon_send(reg, send_atom::value, peer_address{"127.0.0.1", 6556},
-                 std::string{"two"});
+                 text_list{"three"});
   run();
   BOOST_CHECK((dialer.received<dial_atom, peer_address>().empty()));
-  auto texts = sent_texts(conn);
-  BOOST_REQUIRE_EQUAL(texts.size(), 2u);
-  BOOST_CHECK_EQUAL(texts[0], "one");
-  BOOST_CHECK_EQUAL(texts[1], "two");
+  BOOST_CHECK(sent_texts(conn) == (text_list{"one", "two", "three"}));
   // Each chat gets its own id and the injected clock's time.
-  auto chats = conn.received<send_atom, chat>();
-  BOOST_CHECK(chats[0].get_as<chat>(1).id != chats[1].get_as<chat>(1).id);
-  BOOST_CHECK_EQUAL(chats[0].get_as<chat>(1).sent_at_ms, 1700000000000);
+  auto batches = conn.received<send_atom, std::vector<chat>>();
+  BOOST_REQUIRE(!batches.empty());
+  auto& first = batches[0].get_as<std::vector<chat>>(1);
+  BOOST_REQUIRE_EQUAL(first.size(), 2u);
+  BOOST_CHECK(first[0].id != first[1].id);
+  BOOST_CHECK_EQUAL(first[0].sent_at_ms, 1700000000000);
 }
 
 BOOST_AUTO_TEST_CASE(send_to_an_unknown_address_dials_once_then_flushes) {
   peer_address addr{"127.0.0.1", 7000};
-  caf::anon_send(reg, send_atom::value, addr, std::string{"first"});
-  caf::anon_send(reg, send_atom::value, addr, std::string{"second"});
+  caf::anon_send(reg, send_atom::value, addr, text_list{"first"});
+  caf::anon_send(reg, send_atom::value, addr, text_list{"second"});
   run();
   auto dials = dialer.received<dial_atom, peer_address>();
   BOOST_REQUIRE_EQUAL(dials.size(), 1u);
@@ -77,7 +80,7 @@ BOOST_AUTO_TEST_CASE(send_to_an_unknown_address_dials_once_then_flushes) {
 
 BOOST_AUTO_TEST_CASE(failed_dial_reports_once_and_counts_unsent_messages) {
   peer_address addr{"127.0.0.1", 7000};
-  caf::anon_send(reg, send_atom::value, addr, std::string{"lost"});
+  caf::anon_send(reg, send_atom::value, addr, text_list{"lost"});
   run();
   caf::anon_send(reg, dialfail_atom::value, addr,
                  std::string{"Connection refused"});
@@ -87,7 +90,7 @@ BOOST_AUTO_TEST_CASE(failed_dial_reports_once_and_counts_unsent_messages) {
   BOOST_CHECK_EQUAL(lines[0], "Could not connect to 127.0.0.1:7000: "
                               "Connection refused (1 message not sent)");
   // A later send dials again.
-  caf::anon_send(reg, send_atom::value, addr, std::string{"again"});
+  caf::anon_send(reg, send_atom::value, addr, text_list{"again"});
   run();
   BOOST_CHECK_EQUAL((dialer.received<dial_atom, peer_address>().size()), 2u);
 }
@@ -134,7 +137,7 @@ BOOST_AUTO_TEST_CASE(hello_updates_name_and_address_of_a_known_node) {
 
 BOOST_AUTO_TEST_CASE(hello_from_ourselves_closes_the_connection) {
   peer_address addr{"127.0.0.1", 6555};
-  caf::anon_send(reg, send_atom::value, addr, std::string{"to me"});
+  caf::anon_send(reg, send_atom::value, addr, text_list{"to me"});
   run();
   auto conn = connect(5, "me", 6555, addr);
   BOOST_REQUIRE_EQUAL(close_codes(conn).size(), 1u);
@@ -159,7 +162,7 @@ BOOST_AUTO_TEST_CASE(simultaneous_connects_keep_the_smaller_ids_link) {
                  std::string{"duplicate"});
   run();
   BOOST_CHECK((console.received<left_atom, peer_view>().empty()));
-  caf::anon_send(reg, send_atom::value, addr, std::string{"hi"});
+  caf::anon_send(reg, send_atom::value, addr, text_list{"hi"});
   run();
   BOOST_CHECK_EQUAL(sent_texts(outbound).size(), 1u);
 }
@@ -182,7 +185,7 @@ BOOST_AUTO_TEST_CASE(chat_refused_by_a_closing_link_is_sent_again) {
   // spawned without arguments, which UBSan reports.)
   auto closing = sys.spawn(
       [](caf::event_based_actor*, ec code) -> caf::behavior {
-        return {[code](send_atom, const chat&) -> caf::error {
+        return {[code](send_atom, const std::vector<chat>&) -> caf::error {
           return make_error(code);
         }};
       },
@@ -193,7 +196,7 @@ BOOST_AUTO_TEST_CASE(chat_refused_by_a_closing_link_is_sent_again) {
                  peer_address{"127.0.0.1", 40000}, no_dial, msg);
   run();
   caf::anon_send(reg, send_atom::value, peer_address{"127.0.0.1", 6556},
-                 std::string{"must arrive"});
+                 text_list{"must arrive"});
   run();
   // No other link: the registry dials bob's listening address ...
   auto dials = dialer.received<dial_atom, peer_address>();
@@ -226,8 +229,9 @@ struct held_chats {
 caf::behavior holding_connection(caf::event_based_actor* self,
                                  std::shared_ptr<held_chats> held) {
   return {
-      [self, held](send_atom, const chat& msg) {
-        held->texts.push_back(msg.text);
+      [self, held](send_atom, const std::vector<chat>& batch) {
+        for (auto& msg : batch)
+          held->texts.push_back(msg.text);
         held->pending.push_back(self->make_response_promise());
       },
       [](send_atom, const peers_request&) {
@@ -253,25 +257,48 @@ std::vector<std::string> numbered(size_t from, size_t to) {
 
 } // namespace
 
-BOOST_AUTO_TEST_CASE(a_connection_holds_at_most_64_unconfirmed_chats) {
+BOOST_AUTO_TEST_CASE(a_connection_holds_at_most_4_unconfirmed_batches) {
   auto held = std::make_shared<held_chats>();
   auto conn = keep(sys.spawn(holding_connection, held));
   hello msg{protocol_version, make_id(7), "bob", 6556, 0};
   caf::anon_send(reg, hello_atom::value, conn, peer_address{"127.0.0.1", 40000},
                  no_dial, msg);
   run();
-  for (auto& text : numbered(0, 150))
+  // One text per request: the first four go out at once, one batch each.
+  for (auto& text : numbered(0, 2000))
     caf::anon_send(reg, send_atom::value, peer_address{"127.0.0.1", 6556},
-                   text);
+                   text_list{text});
   run();
-  BOOST_CHECK(held->texts == numbered(0, 64));
-  // Each confirmation makes room for one more, in order.
+  BOOST_CHECK(held->texts == numbered(0, 4));
+  BOOST_CHECK_EQUAL(held->pending.size(), 4u);
+  // Confirmations make room for four more batches of up to 256, in order.
   caf::anon_send(conn, done_atom::value);
   run();
-  BOOST_CHECK(held->texts == numbered(0, 128));
+  BOOST_CHECK(held->texts == numbered(0, 4 + 4 * 256));
+  BOOST_CHECK_EQUAL(held->pending.size(), 4u);
   caf::anon_send(conn, done_atom::value);
   run();
-  BOOST_CHECK(held->texts == numbered(0, 150));
+  BOOST_CHECK(held->texts == numbered(0, 2000));
+}
+
+BOOST_AUTO_TEST_CASE(a_batch_ends_at_64_kib_of_text) {
+  auto held = std::make_shared<held_chats>();
+  auto conn = keep(sys.spawn(holding_connection, held));
+  hello msg{protocol_version, make_id(7), "bob", 6556, 0};
+  caf::anon_send(reg, hello_atom::value, conn, peer_address{"127.0.0.1", 40000},
+                 no_dial, msg);
+  run();
+  // Held up behind four batches, then 20 texts of 40,000 bytes.
+  for (int i = 0; i < 4; ++i)
+    caf::anon_send(reg, send_atom::value, peer_address{"127.0.0.1", 6556},
+                   text_list{"first"});
+  caf::anon_send(reg, send_atom::value, peer_address{"127.0.0.1", 6556},
+                 text_list(20, std::string(40000, 'x')));
+  run();
+  caf::anon_send(conn, done_atom::value);
+  run();
+  // Each batch stops once its texts reach 64 KiB: two texts per batch.
+  BOOST_CHECK_EQUAL(held->texts.size(), 4u + 4 * 2);
 }
 
 BOOST_AUTO_TEST_CASE(chats_waiting_behind_a_refusing_link_follow_in_order) {
@@ -283,14 +310,15 @@ BOOST_AUTO_TEST_CASE(chats_waiting_behind_a_refusing_link_follow_in_order) {
   run();
   for (auto& text : numbered(0, 100))
     caf::anon_send(reg, send_atom::value, peer_address{"127.0.0.1", 6556},
-                   text);
+                   text_list{text});
   run();
-  BOOST_CHECK_EQUAL(held->texts.size(), 64u);
-  // The link closes: it refuses the 64 it holds, none of the 36 waiting is
-  // handed to it, and all 100 go out, in order, on bob's next link.
+  BOOST_CHECK_EQUAL(held->texts.size(), 4u);
+  // The link closes: it refuses the 4 batches it holds, none of the 96
+  // chats waiting is handed to it, and all 100 go out, in order, on bob's
+  // next link.
   caf::anon_send(conn, close_atom::value);
   run();
-  BOOST_CHECK_EQUAL(held->texts.size(), 64u);
+  BOOST_CHECK_EQUAL(held->texts.size(), 4u);
   BOOST_REQUIRE_EQUAL((dialer.received<dial_atom, peer_address>().size()), 1u);
   auto fresh = connect(7, "bob", 6556, peer_address{"127.0.0.1", 6556});
   BOOST_CHECK(sent_texts(fresh) == numbered(0, 100));
@@ -332,18 +360,18 @@ BOOST_AUTO_TEST_CASE(plain_text_message_makes_a_legacy_peer) {
   auto found = console.received<found_atom, peer_view>();
   BOOST_REQUIRE_EQUAL(found.size(), 1u);
   BOOST_CHECK(found[0].get_as<peer_view>(1).legacy);
-  auto chats = console.received<chat_atom, peer_view, std::string>();
+  auto chats = console.received<chat_atom, peer_view, text_list>();
   BOOST_REQUIRE_EQUAL(chats.size(), 1u);
   BOOST_CHECK_EQUAL(display_name(chats[0].get_as<peer_view>(1)),
                     "carol [127.0.0.1:6000]");
-  BOOST_CHECK_EQUAL(chats[0].get_as<std::string>(2), "hi from python");
+  BOOST_CHECK(chats[0].get_as<text_list>(2) == text_list{"hi from python"});
   auto peers = list();
   BOOST_REQUIRE_EQUAL(peers.size(), 1u);
   BOOST_CHECK(peers[0].legacy);
   BOOST_CHECK(!peers[0].connected);
   // Replies go out in its format.
   caf::anon_send(reg, send_atom::value, peer_address{"127.0.0.1", 6000},
-                 std::string{"hi carol"});
+                 text_list{"hi carol"});
   run();
   auto sends = dialer.received<lsend_atom, peer_address, std::string>();
   BOOST_REQUIRE_EQUAL(sends.size(), 1u);
@@ -356,7 +384,7 @@ BOOST_AUTO_TEST_CASE(plain_text_connect_and_exit) {
   caf::anon_send(reg, legacy_atom::value,
                  legacy_message{carol, "carol", "connect"});
   run();
-  BOOST_CHECK((console.received<chat_atom, peer_view, std::string>().empty()));
+  BOOST_CHECK((console.received<chat_atom, peer_view, text_list>().empty()));
   BOOST_REQUIRE_EQUAL(notices().size(), 1u);
   BOOST_CHECK_EQUAL(notices()[0],
                     "carol [127.0.0.1:6000] (legacy, unencrypted) connected");
@@ -371,7 +399,7 @@ BOOST_AUTO_TEST_CASE(plain_text_connect_and_exit) {
 BOOST_AUTO_TEST_CASE(silent_dialed_peer_gets_the_queued_text_in_plain_text) {
   peer_address addr{"127.0.0.1", 6000};
   caf::anon_send(reg, bootstrap_atom::value, addr);
-  caf::anon_send(reg, send_atom::value, addr, std::string{"queued"});
+  caf::anon_send(reg, send_atom::value, addr, text_list{"queued"});
   run();
   BOOST_REQUIRE_EQUAL((dialer.received<dial_atom, peer_address>().size()), 1u);
   // The connection closed without the peer ever saying a word.
@@ -389,7 +417,7 @@ BOOST_AUTO_TEST_CASE(silent_dialed_peer_gets_the_queued_text_in_plain_text) {
                  std::string::npos);
   BOOST_CHECK(list()[0].legacy);
   // Once known, texts go straight out in that format, no dial.
-  caf::anon_send(reg, send_atom::value, addr, std::string{"later"});
+  caf::anon_send(reg, send_atom::value, addr, text_list{"later"});
   run();
   BOOST_CHECK_EQUAL(
       (dialer.received<lsend_atom, peer_address, std::string>().size()), 3u);
@@ -398,7 +426,7 @@ BOOST_AUTO_TEST_CASE(silent_dialed_peer_gets_the_queued_text_in_plain_text) {
 
 BOOST_AUTO_TEST_CASE(dialed_peer_that_spoke_but_failed_is_not_legacy) {
   peer_address addr{"127.0.0.1", 6000};
-  caf::anon_send(reg, send_atom::value, addr, std::string{"queued"});
+  caf::anon_send(reg, send_atom::value, addr, text_list{"queued"});
   run();
   auto conn = make_stand_in();
   caf::anon_send(reg, closed_atom::value, conn.handle, addr, false,
@@ -413,7 +441,7 @@ BOOST_AUTO_TEST_CASE(dialed_peer_that_spoke_but_failed_is_not_legacy) {
 BOOST_AUTO_TEST_CASE(legacy_peer_option_and_failed_plain_text_send) {
   peer_address addr{"127.0.0.1", 6000};
   caf::anon_send(reg, legacy_atom::value, addr);
-  caf::anon_send(reg, send_atom::value, addr, std::string{"hello"});
+  caf::anon_send(reg, send_atom::value, addr, text_list{"hello"});
   run();
   BOOST_CHECK_EQUAL(
       (dialer.received<lsend_atom, peer_address, std::string>().size()), 1u);

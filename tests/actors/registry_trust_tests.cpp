@@ -74,8 +74,9 @@ struct trust_fixture : temp_trust_file, registry_fixture {
 
   std::vector<std::pair<peer_view, std::string>> chats() const {
     std::vector<std::pair<peer_view, std::string>> result;
-    for (auto& msg : console.received<chat_atom, peer_view, std::string>())
-      result.emplace_back(msg.get_as<peer_view>(1), msg.get_as<std::string>(2));
+    for (auto& msg : console.received<chat_atom, peer_view, text_list>())
+      for (auto& text : msg.get_as<text_list>(2))
+        result.emplace_back(msg.get_as<peer_view>(1), text);
     return result;
   }
 
@@ -88,7 +89,7 @@ struct trust_fixture : temp_trust_file, registry_fixture {
 
   void chat_from(const stand_in& conn, std::string text) {
     caf::anon_send(reg, chat_atom::value, conn.handle,
-                   chat{message_id{}, 1, std::move(text)});
+                   std::vector<chat>{chat{message_id{}, 1, std::move(text)}});
     run();
   }
 
@@ -353,8 +354,8 @@ BOOST_FIXTURE_TEST_CASE(first_plain_text_waits_for_the_users_yes,
                         ask_legacy_fixture) {
   peer_address addr{"127.0.0.1", 6000};
   caf::anon_send(reg, legacy_atom::value, addr);
-  caf::anon_send(reg, send_atom::value, addr, std::string{"one"});
-  caf::anon_send(reg, send_atom::value, addr, std::string{"two"});
+  caf::anon_send(reg, send_atom::value, addr, text_list{"one"});
+  caf::anon_send(reg, send_atom::value, addr, text_list{"two"});
   run();
   BOOST_CHECK(legacy_sent().empty());
   auto asked = questions();
@@ -365,7 +366,7 @@ BOOST_FIXTURE_TEST_CASE(first_plain_text_waits_for_the_users_yes,
   run();
   BOOST_CHECK(legacy_sent() == (std::vector<std::string>{"one", "two"}));
   // Agreed once: later texts go out without asking.
-  caf::anon_send(reg, send_atom::value, addr, std::string{"three"});
+  caf::anon_send(reg, send_atom::value, addr, text_list{"three"});
   run();
   BOOST_CHECK_EQUAL(legacy_sent().size(), 3u);
   BOOST_CHECK_EQUAL(questions().size(), 1u);
@@ -375,14 +376,14 @@ BOOST_FIXTURE_TEST_CASE(a_no_drops_the_held_texts_and_asks_again_next_time,
                         ask_legacy_fixture) {
   peer_address addr{"127.0.0.1", 6000};
   caf::anon_send(reg, legacy_atom::value, addr);
-  caf::anon_send(reg, send_atom::value, addr, std::string{"secret"});
+  caf::anon_send(reg, send_atom::value, addr, text_list{"secret"});
   run();
   caf::anon_send(reg, confirm_atom::value, addr, false);
   run();
   BOOST_CHECK(legacy_sent().empty());
   BOOST_REQUIRE_EQUAL(notices().size(), 1u);
   BOOST_CHECK_EQUAL(notices()[0], "Not sent to 127.0.0.1:6000 (1 message)");
-  caf::anon_send(reg, send_atom::value, addr, std::string{"again"});
+  caf::anon_send(reg, send_atom::value, addr, text_list{"again"});
   run();
   BOOST_CHECK_EQUAL(questions().size(), 2u);
   BOOST_CHECK(legacy_sent().empty());
@@ -392,7 +393,7 @@ BOOST_FIXTURE_TEST_CASE(a_detected_legacy_peer_is_asked_about_queued_texts,
                         ask_legacy_fixture) {
   peer_address addr{"127.0.0.1", 6000};
   caf::anon_send(reg, bootstrap_atom::value, addr);
-  caf::anon_send(reg, send_atom::value, addr, std::string{"queued"});
+  caf::anon_send(reg, send_atom::value, addr, text_list{"queued"});
   run();
   auto conn = make_stand_in();
   caf::anon_send(reg, closed_atom::value, conn.handle, addr, true,

@@ -24,6 +24,9 @@ namespace p2pchat::test {
 /// Everything an actor under test sent to a stand-in actor, in order.
 using message_log = std::vector<caf::message>;
 
+/// Texts as the console, the registry and the stdin reader hand them on.
+using text_list = std::vector<std::string>;
+
 /// A stand-in actor that records every message it receives. If `peers` is
 /// given it also answers `list_atom` with it, and it answers
 /// `shutdown_atom` and `barrier_atom` with `done_atom`, like a registry.

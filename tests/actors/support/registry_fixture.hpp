@@ -94,8 +94,9 @@ struct registry_fixture : fixture {
   /// Texts of the chats `conn` was told to send.
   static std::vector<std::string> sent_texts(const stand_in& conn) {
     std::vector<std::string> result;
-    for (auto& msg : conn.received<send_atom, chat>())
-      result.push_back(msg.get_as<chat>(1).text);
+    for (auto& msg : conn.received<send_atom, std::vector<chat>>())
+      for (auto& x : msg.get_as<std::vector<chat>>(1))
+        result.push_back(x.text);
     return result;
   }
 

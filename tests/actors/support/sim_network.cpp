@@ -492,8 +492,9 @@ std::vector<peer_view> sim_node::left() const {
 
 std::vector<std::pair<peer_view, std::string>> sim_node::chats() const {
   std::vector<std::pair<peer_view, std::string>> result;
-  for (auto& msg : console.received<chat_atom, peer_view, std::string>())
-    result.emplace_back(msg.get_as<peer_view>(1), msg.get_as<std::string>(2));
+  for (auto& msg : console.received<chat_atom, peer_view, text_list>())
+    for (auto& text : msg.get_as<text_list>(2))
+      result.emplace_back(msg.get_as<peer_view>(1), text);
   return result;
 }
 
@@ -649,7 +650,7 @@ void simulation::bootstrap(size_t from, size_t to) {
 
 void simulation::send_chat(size_t from, size_t to, std::string text) {
   caf::anon_send(node(from).registry, send_atom::value, node(to).listen,
-                 std::move(text));
+                 text_list{std::move(text)});
 }
 
 void simulation::broadcast(size_t from, std::string text) {
