@@ -31,8 +31,16 @@ namespace {
 /// How long B's message may take to appear on A while A is under attack.
 constexpr milliseconds delivery_bound{5000};
 
-/// A's resident memory under every attack here (docs/reliability.md).
+/// A's resident memory under every attack here (docs/reliability.md). A
+/// sanitizer build's node also holds shadow memory, redzones around every
+/// allocation and a quarantine of freed memory (scripts/sanitize caps it at
+/// 32 MiB), so that build has a bound of its own, measured there; growth
+/// with the attack still fails it.
+#ifdef P2PCHAT_SANITIZED
+constexpr size_t rss_bound_kib = 160 * 1024;
+#else
 constexpr size_t rss_bound_kib = 32 * 1024;
+#endif
 
 /// Sends a chat from B to A and requires A to show it within the bound.
 void require_delivery_under_attack(node_pair& nodes, const std::string& text) {
