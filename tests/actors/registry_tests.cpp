@@ -248,6 +248,17 @@ caf::behavior holding_connection(caf::event_based_actor* self,
   };
 }
 
+/// Registers a `holding_connection` as bob's link (listening on 6556).
+caf::actor connect_holding(registry_fixture& f,
+                           std::shared_ptr<held_chats> held) {
+  auto conn = f.keep(f.sys.spawn(holding_connection, std::move(held)));
+  hello msg{protocol_version, make_id(7), "bob", 6556, 0};
+  caf::anon_send(f.reg, hello_atom::value, conn,
+                 peer_address{"127.0.0.1", 40000}, no_dial, msg);
+  f.run();
+  return conn;
+}
+
 std::vector<std::string> numbered(size_t from, size_t to) {
   std::vector<std::string> result;
   for (auto i = from; i < to; ++i)
@@ -259,11 +270,7 @@ std::vector<std::string> numbered(size_t from, size_t to) {
 
 BOOST_AUTO_TEST_CASE(a_connection_holds_at_most_4_unconfirmed_batches) {
   auto held = std::make_shared<held_chats>();
-  auto conn = keep(sys.spawn(holding_connection, held));
-  hello msg{protocol_version, make_id(7), "bob", 6556, 0};
-  caf::anon_send(reg, hello_atom::value, conn, peer_address{"127.0.0.1", 40000},
-                 no_dial, msg);
-  run();
+  auto conn = connect_holding(*this, held);
   // One text per request: the first four go out at once, one batch each.
   for (auto& text : numbered(0, 2000))
     caf::anon_send(reg, send_atom::value, peer_address{"127.0.0.1", 6556},
@@ -283,11 +290,7 @@ BOOST_AUTO_TEST_CASE(a_connection_holds_at_most_4_unconfirmed_batches) {
 
 BOOST_AUTO_TEST_CASE(a_batch_ends_at_64_kib_of_text) {
   auto held = std::make_shared<held_chats>();
-  auto conn = keep(sys.spawn(holding_connection, held));
-  hello msg{protocol_version, make_id(7), "bob", 6556, 0};
-  caf::anon_send(reg, hello_atom::value, conn, peer_address{"127.0.0.1", 40000},
-                 no_dial, msg);
-  run();
+  auto conn = connect_holding(*this, held);
   // Held up behind four batches, then 20 texts of 40,000 bytes.
   for (int i = 0; i < 4; ++i)
     caf::anon_send(reg, send_atom::value, peer_address{"127.0.0.1", 6556},
@@ -303,11 +306,7 @@ BOOST_AUTO_TEST_CASE(a_batch_ends_at_64_kib_of_text) {
 
 BOOST_AUTO_TEST_CASE(chats_waiting_behind_a_refusing_link_follow_in_order) {
   auto held = std::make_shared<held_chats>();
-  auto conn = keep(sys.spawn(holding_connection, held));
-  hello msg{protocol_version, make_id(7), "bob", 6556, 0};
-  caf::anon_send(reg, hello_atom::value, conn, peer_address{"127.0.0.1", 40000},
-                 no_dial, msg);
-  run();
+  auto conn = connect_holding(*this, held);
   for (auto& text : numbered(0, 100))
     caf::anon_send(reg, send_atom::value, peer_address{"127.0.0.1", 6556},
                    text_list{text});
