@@ -618,8 +618,6 @@ caf::behavior connection(connection_broker* self,
         auto& st = self->state;
         if (st.phase != connection_phase::established)
           return;
-        // Counts whole intervals without a byte from the peer: a busy link
-        // is never pinged, an idle one once per interval.
         if (!st.unwritten.empty()) {
           // Chats wait for the peer to read: it must make progress.
           st.stalled_intervals =
@@ -635,6 +633,8 @@ caf::behavior connection(connection_broker* self,
             return;
           }
         }
+        // Counts whole intervals without a byte from the peer: a busy link
+        // is never pinged, an idle one once per interval.
         auto silent = st.silent_intervals++;
         if (silent >= silent_intervals_limit) {
           spdlog::warn("closing connection to {}: nothing received for {} ms",
